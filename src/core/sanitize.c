@@ -1,0 +1,126 @@
+/* sanitize.c — untrusted bytes to safe, visible UTF-8 (see sanitize.h).
+ *
+ * Decodes UTF-8 strictly (no overlongs, no surrogates, nothing above U+10FFFF);
+ * each byte of an invalid sequence becomes \xNN. Controls become \xNN (C0, DEL)
+ * or <U+0085> (C1); bidi controls become <U+202E> and friends, because a
+ * right-to-left override can make "evil.example" read as something else.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxd/sanitize.h"
+#include "mxd/strbuf.h"
+
+/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point, or 0. */
+static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        len = 2; v = c & 0x1F; min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3; v = c & 0x0F; min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4; v = c & 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+static bool is_bidi_control(uint32_t cp)
+{
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+           cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+/* Other invisible or layout-breaking code points worth making visible. */
+static bool is_invisible(uint32_t cp)
+{
+    return cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB);
+}
+
+/* Appends the safe form of one unit; returns bytes consumed from s. */
+static size_t sanitize_one(mxd_sb *out, const uint8_t *s, size_t n, unsigned flags)
+{
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    char esc[16];
+    if (len == 0) {
+        snprintf(esc, sizeof esc, "\\x%02X", s[0]);
+        mxd_sb_puts(out, esc);
+        return 1;
+    }
+    if (cp == '\n' && (flags & MXD_SAN_KEEP_NEWLINES)) {
+        mxd_sb_putc(out, '\n');
+    } else if (cp == '\t') {
+        mxd_sb_putc(out, ' ');
+    } else if (cp < 0x20 || cp == 0x7F) {
+        snprintf(esc, sizeof esc, "\\x%02X", (unsigned)cp);
+        mxd_sb_puts(out, esc);
+    } else if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp) || is_invisible(cp)) {
+        snprintf(esc, sizeof esc, "<U+%04X>", (unsigned)cp);
+        mxd_sb_puts(out, esc);
+    } else {
+        mxd_sb_append(out, s, len);
+    }
+    return len;
+}
+
+char *mxd_sanitize(const void *bytes, size_t len, unsigned flags, size_t max_out)
+{
+    const uint8_t *s = bytes;
+    mxd_sb out = MXD_SB_INIT;
+    size_t i = 0;
+    bool cut = false;
+    while (i < len) {
+        size_t before = out.len;
+        i += sanitize_one(&out, s + i, len - i, flags);
+        if (max_out && out.len > max_out) {
+            out.len = before; /* drop the unit that crossed the limit, whole */
+            cut = true;
+            break;
+        }
+    }
+    if (cut) {
+        /* make room for the ellipsis without splitting a UTF-8 sequence */
+        while (out.len > 0 && out.len + 3 > max_out) {
+            out.len--;
+            while (out.len > 0 && ((uint8_t)out.buf[out.len] & 0xC0) == 0x80)
+                out.len--;
+        }
+        if (out.buf)
+            out.buf[out.len] = '\0';
+        mxd_sb_puts(&out, "\xE2\x80\xA6");
+    }
+    return mxd_sb_take(&out);
+}
+
+char *mxd_sanitize_str(const char *s)
+{
+    return s ? mxd_sanitize(s, strlen(s), 0, 0) : calloc(1, 1);
+}
+
+bool mxd_is_clean(const void *s, size_t len, unsigned flags)
+{
+    char *t = mxd_sanitize(s, len, flags, 0);
+    bool same = t && strlen(t) == len && memcmp(t, s, len) == 0;
+    free(t);
+    return same;
+}
