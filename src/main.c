@@ -1,13 +1,429 @@
-/* main.c — command line entry point (being built up; see README). */
+/* main.c — the command line: options, input, and which front end runs.
+ *
+ * The wizard runs when stdout is a terminal and --report is not given; otherwise
+ * the report. Usage errors print a message in the user's language and exit 64.
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "mxd/catalog.h"
+#include "mxd/checks.h"
+#include "mxd/dnsclient.h"
+#include "mxd/engine.h"
+#include "mxd/input.h"
+#include "mxd/lab.h"
+#include "mxd/loop.h"
+#include "mxd/report.h"
+#include "mxd/scenario.h"
+#include "mxd/ui.h"
+
+#define EXIT_USAGE 64
+#define MAX_RESOLVERS 8
+
+typedef struct cli {
+    bool report, lab, lab_list, allow_private, no_smtp, loopback_only;
+    const char *lab_serve;
+    mxd_format format;
+    mxd_lang lang;
+    int timeout_s;
+    unsigned smtp_port, dns_port, lab_latency;
+    char *resolvers[MAX_RESOLVERS];
+    size_t nresolvers;
+    const char *positional;
+    mxd_catalog *cat[MXD_LANG_COUNT];
+    const char *helpdir;
+} cli;
+
+/* Prints a catalog message (or its English fallback when the catalog is
+ * missing) to stderr, with one optional {name}=value parameter. */
+static void say(const cli *c, const char *key, const char *fallback, const char *pname,
+                const char *pvalue)
+{
+    mxd_param p = { (char *)pname, (char *)pvalue };
+    const mxd_catalog *cat = c->cat[c->lang];
+    char *text = NULL;
+    if (cat && mxd_catalog_get(cat, key, "text"))
+        text = mxd_catalog_format(cat, key, "text", &p, pname ? 1 : 0);
+    if (text) {
+        fprintf(stderr, "mxdoctor: %s\n", text);
+        free(text);
+    } else {
+        fprintf(stderr, "mxdoctor: %s%s%s\n", fallback, pvalue ? ": " : "", pvalue ? pvalue : "");
+    }
+}
+
+static void usage_line(const cli *c)
+{
+    say(c, "msg.usage", "usage: mxdoctor [--report] [options] DOMAIN   (mxdoctor --help)", NULL, NULL);
+}
+
+static void print_help(const cli *c)
+{
+    if (c->lang == MXD_LANG_JA && c->cat[MXD_LANG_JA]) {
+        const char *intro = mxd_catalog_get(c->cat[MXD_LANG_JA], "msg.help_intro", "text");
+        if (intro)
+            printf("%s\n\n", intro);
+    }
+    printf("mxdoctor %s — why does mail to this domain not arrive?\n\n"
+           "usage: mxdoctor [options] [DOMAIN]\n"
+           "       mxdoctor --report [--format text|json|markdown] DOMAIN\n"
+           "       mxdoctor --lab [SCENARIO] | --lab-list\n\n"
+           "DOMAIN may be a domain, an e-mail address or a URL, in Unicode or full width.\n\n"
+           "  --report               run every step, print the report, exit\n"
+           "  --format FORMAT        report format: text (default), json, markdown\n"
+           "  --lang ja|en           language (default: from LC_ALL/LC_MESSAGES/LANG)\n"
+           "  --resolver ADDR[:PORT] recursive resolver to use (repeatable; default: the system's)\n"
+           "  --dns-port N           port for direct queries to authoritative servers (default 53)\n"
+           "  --smtp-port N          SMTP port to probe (default 25)\n"
+           "  --timeout SECONDS      per network operation (default 5); the run is bounded too\n"
+           "  --allow-private        private and loopback MX addresses are not errors\n"
+           "  --no-smtp              skip the SMTP probes (e.g. where port 25 is blocked)\n"
+           "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
+           "  --lab [SCENARIO|FILE]  practice lab: broken domains served on loopback, offline\n"
+           "  --lab-list             list the practice-lab scenarios\n"
+           "  --lab-latency MS       delay every lab DNS answer and SMTP reply\n"
+           "  --lab-serve SCENARIO   only serve a scenario (prints its addresses; for other tools)\n"
+           "  -h, --help             this help\n"
+           "  -V, --version          the version\n\n"
+           "Exit status: 0 no problem, 1 warnings, 2 failures, 3 could not diagnose, 64 bad usage.\n",
+           MXD_VERSION);
+}
+
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
+    OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY
+};
+
+static const struct option long_opts[] = {
+    { "report", no_argument, NULL, OPT_REPORT },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "lang", required_argument, NULL, OPT_LANG },
+    { "resolver", required_argument, NULL, OPT_RESOLVER },
+    { "dns-port", required_argument, NULL, OPT_DNS_PORT },
+    { "smtp-port", required_argument, NULL, OPT_SMTP_PORT },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE },
+    { "no-smtp", no_argument, NULL, OPT_NO_SMTP },
+    { "loopback-only", no_argument, NULL, OPT_LOOPBACK_ONLY },
+    { "lab", no_argument, NULL, OPT_LAB },
+    { "lab-list", no_argument, NULL, OPT_LAB_LIST },
+    { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
+    { "lab-serve", required_argument, NULL, OPT_LAB_SERVE },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* The language must be known before any message, so --lang is read first. */
+static void early_lang(cli *c, int argc, char **argv)
+{
+    c->lang = mxd_lang_from_env();
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+            v = argv[i + 1];
+        else if (strncmp(argv[i], "--lang=", 7) == 0)
+            v = argv[i] + 7;
+        if (v)
+            mxd_lang_parse(v, &c->lang);
+    }
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+    unsigned long v;
+    int ch;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
+        switch (ch) {
+        case OPT_REPORT: c->report = true; break;
+        case OPT_FORMAT:
+            if (!mxd_format_parse(optarg, &c->format)) {
+                say(c, "msg.bad_format", "unknown report format", "value", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_LANG:
+            if (!mxd_lang_parse(optarg, &c->lang)) {
+                say(c, "msg.bad_lang", "unknown language (use ja or en)", "value", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_RESOLVER: {
+            char norm[80];
+            if (!mxd_dns_server_normalize(optarg, norm, sizeof norm) ||
+                c->nresolvers == MAX_RESOLVERS) {
+                say(c, "msg.bad_resolver", "not a resolver address (ADDR[:PORT])", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->resolvers[c->nresolvers++] = optarg;
+            break;
+        }
+        case OPT_DNS_PORT:
+        case OPT_SMTP_PORT:
+            if (!parse_uint(optarg, 1, 65535, &v)) {
+                say(c, "msg.bad_port", "not a port number (1-65535)", "value", optarg);
+                return EXIT_USAGE;
+            }
+            *(ch == OPT_DNS_PORT ? &c->dns_port : &c->smtp_port) = (unsigned)v;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_uint(optarg, 1, 120, &v)) {
+                say(c, "msg.bad_timeout", "not a timeout in seconds (1-120)", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->timeout_s = (int)v;
+            break;
+        case OPT_LAB_LATENCY:
+            if (!parse_uint(optarg, 0, 10000, &v)) {
+                say(c, "msg.bad_timeout", "not a latency in milliseconds (0-10000)", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->lab_latency = (unsigned)v;
+            break;
+        case OPT_ALLOW_PRIVATE: c->allow_private = true; break;
+        case OPT_NO_SMTP: c->no_smtp = true; break;
+        case OPT_LOOPBACK_ONLY: c->loopback_only = true; break;
+        case OPT_LAB: c->lab = true; break;
+        case OPT_LAB_LIST: c->lab_list = true; break;
+        case OPT_LAB_SERVE: c->lab_serve = optarg; break;
+        case 'h': print_help(c); return 0;
+        case 'V': printf("mxdoctor %s\n", MXD_VERSION); return 0;
+        case ':':
+        case '?':
+        default: {
+            const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";
+            say(c, "msg.bad_option", "unknown or incomplete option", "option", bad);
+            usage_line(c);
+            return EXIT_USAGE;
+        }
+        }
+    }
+    if (optind < argc)
+        c->positional = argv[optind++];
+    if (optind < argc) {
+        say(c, "msg.bad_option", "unexpected argument", "option", argv[optind]);
+        usage_line(c);
+        return EXIT_USAGE;
+    }
+    return -1; /* continue */
+}
+
+static void base_options(const cli *c, mxd_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout_s = c->timeout_s ? c->timeout_s : 5;
+    o->smtp_port = c->smtp_port ? c->smtp_port : 25;
+    o->dns_port = c->dns_port ? c->dns_port : 53;
+    o->allow_private = c->allow_private;
+    o->no_smtp = c->no_smtp;
+    o->loopback_only = c->loopback_only;
+    o->resolvers = (char **)c->resolvers;
+    o->nresolvers = c->nresolvers;
+}
+
+/* Runs one diagnosis and prints the report; returns the exit status. */
+static int run_report(const cli *c, mxd_loop *loop, const mxd_options *o, const char *typed)
+{
+    mxd_input in;
+    mxd_input_status st = mxd_input_normalize(typed, &in);
+    if (st != MXD_IN_OK) {
+        mxd_param ps[2] = { { "input", (char *)typed }, { "detail", in.detail } };
+        char *text = c->cat[c->lang]
+                         ? mxd_catalog_format(c->cat[c->lang], mxd_input_status_key(st), "text", ps, 2)
+                         : NULL;
+        fprintf(stderr, "mxdoctor: %s\n", text ? text : "the domain is not valid");
+        free(text);
+        return EXIT_USAGE;
+    }
+    mxd_result r;
+    memset(&r, 0, sizeof r);
+    char err[256];
+    if (mxd_diagnose(loop, o, &in, &r, err, sizeof err) < 0) {
+        fprintf(stderr, "mxdoctor: %s\n", err);
+        return 3;
+    }
+    snprintf(r.input, sizeof r.input, "%s", typed);
+    mxd_findings fs = { 0 };
+    mxd_check_all(&r, &fs);
+    mxd_sb out = MXD_SB_INIT;
+    mxd_report_write(&out, c->format, &r, &fs, c->cat[c->lang]);
+    fwrite(mxd_sb_str(&out), 1, out.len, stdout);
+    fflush(stdout);
+    int rc = mxd_verdict_exit(mxd_verdict_of(&fs));
+    mxd_sb_free(&out);
+    mxd_findings_free(&fs);
+    mxd_result_free(&r);
+    return rc;
+}
+
+/* Finds a scenario by id among the built-ins, or loads it as a file path. */
+static int find_scenario(const cli *c, const char *name, mxd_scenario *out)
+{
+    char err[512];
+    if (strchr(name, '/') || strstr(name, ".scn")) {
+        if (mxd_scenario_load(name, out, err, sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "mxdoctor: %s\n", err);
+        return -1;
+    }
+    mxd_scenario *all = NULL;
+    size_t n = c->helpdir ? mxd_scenario_list(c->helpdir, &all) : 0;
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (rc < 0 && strcmp(all[i].id, name) == 0) {
+            *out = all[i];
+            rc = 0;
+        } else {
+            mxd_scenario_free(&all[i]);
+        }
+    }
+    free(all);
+    if (rc < 0)
+        say(c, "msg.lab_unknown", "no such practice-lab scenario (see --lab-list)", "value", name);
+    return rc;
+}
+
+static int lab_list(const cli *c)
+{
+    mxd_scenario *all = NULL;
+    size_t n = c->helpdir ? mxd_scenario_list(c->helpdir, &all) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *title = all[i].title[c->lang] ? all[i].title[c->lang] : all[i].title[0];
+        printf("%-22s %-9s %s\n", all[i].id, all[i].level, title ? title : "");
+        mxd_scenario_free(&all[i]);
+    }
+    free(all);
+    return n ? 0 : 3;
+}
+
+static volatile sig_atomic_t stop_serving;
+static void on_stop_signal(int sig) { (void)sig; stop_serving = 1; }
+static bool serving_stopped(void *arg) { (void)arg; return stop_serving != 0; }
+
+/* --lab-serve: the scenario's servers only, until SIGINT/SIGTERM, announcing
+ * where they listen on one line so a test (or dig, swaks) can use them. */
+static int lab_serve(const cli *c, mxd_loop *loop)
+{
+    mxd_scenario scn;
+    if (find_scenario(c, c->lab_serve, &scn) < 0)
+        return EXIT_USAGE;
+    char err[256];
+    mxd_lab *lab = mxd_lab_start(loop, &scn, c->lab_latency, err, sizeof err);
+    if (!lab) {
+        fprintf(stderr, "mxdoctor: %s\n", err);
+        mxd_scenario_free(&scn);
+        return 3;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("ready domain=%s resolver=%s dns_port=%u smtp_port=%u\n", scn.domain,
+           mxd_lab_resolver(lab), mxd_lab_dns_port(lab), mxd_lab_smtp_port(lab));
+    fflush(stdout);
+    while (!stop_serving)
+        mxd_loop_run_until(loop, serving_stopped, NULL, mxd_now_ms() + 1000);
+    mxd_lab_stop(lab);
+    mxd_scenario_free(&scn);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("mxdoctor %s\n", MXD_VERSION);
-        return 0;
+    setlocale(LC_ALL, "");
+    cli c;
+    memset(&c, 0, sizeof c);
+    early_lang(&c, argc, argv);
+    c.helpdir = mxd_help_dir();
+    for (int l = 0; l < MXD_LANG_COUNT && c.helpdir; l++) {
+        char err[256];
+        c.cat[l] = mxd_catalog_load(c.helpdir, (mxd_lang)l, err, sizeof err);
+        if (!c.cat[l])
+            fprintf(stderr, "mxdoctor: help catalog: %s\n", err);
     }
-    fprintf(stderr, "mxdoctor: not yet usable\n");
-    return 64;
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        goto out;
+    if (!c.helpdir)
+        say(&c, "msg.help_not_found", "the help folder was not found (set MXDOCTOR_HELP)", NULL, NULL);
+
+    mxd_loop *loop = mxd_loop_new();
+    if (!loop) {
+        rc = 3;
+        goto out;
+    }
+    mxd_options o;
+    base_options(&c, &o);
+    bool interactive = !c.report && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+
+    if (c.lab_list) {
+        rc = lab_list(&c);
+    } else if (c.lab_serve) {
+        rc = lab_serve(&c, loop);
+    } else if (interactive) {
+        mxd_ui_config u;
+        memset(&u, 0, sizeof u);
+        u.initial_input = c.lab ? NULL : c.positional;
+        u.lang = c.lang;
+        u.cat[0] = c.cat[0];
+        u.cat[1] = c.cat[1];
+        u.opts = o;
+        u.lab = c.lab;
+        u.lab_scenario = c.lab ? c.positional : NULL;
+        u.lab_latency_ms = c.lab_latency;
+        u.helpdir = c.helpdir;
+        rc = mxd_ui_run(&u);
+    } else if (c.lab) {
+        mxd_scenario scn;
+        if (!c.positional) {
+            say(&c, "msg.lab_need_scenario", "--report with --lab needs a scenario (see --lab-list)",
+                NULL, NULL);
+            rc = EXIT_USAGE;
+        } else if (find_scenario(&c, c.positional, &scn) < 0) {
+            rc = EXIT_USAGE;
+        } else {
+            char err[256];
+            mxd_lab *lab = mxd_lab_start(loop, &scn, c.lab_latency, err, sizeof err);
+            if (!lab) {
+                fprintf(stderr, "mxdoctor: %s\n", err);
+                rc = 3;
+            } else {
+                mxd_lab_apply(lab, &o);
+                rc = run_report(&c, loop, &o, scn.domain);
+                mxd_lab_stop(lab);
+            }
+            mxd_scenario_free(&scn);
+        }
+    } else if (!c.positional) {
+        say(&c, "msg.no_domain_given", "which domain? give it as an argument", NULL, NULL);
+        usage_line(&c);
+        rc = EXIT_USAGE;
+    } else {
+        rc = run_report(&c, loop, &o, c.positional);
+    }
+    mxd_loop_free(loop);
+out:
+    for (int l = 0; l < MXD_LANG_COUNT; l++)
+        mxd_catalog_free(c.cat[l]);
+    return rc;
 }

@@ -34,11 +34,33 @@ typedef struct mxd_input {
     char detail[160];   /* for errors: the offending label or character, sanitised */
 } mxd_input;
 
-/* Normalises typed (NUL-terminated UTF-8, any length) into *out.
- * On error, out->detail says what was wrong; the rest of *out is unspecified. */
+/* What out->detail holds for each status (language-neutral, so that both the
+ * Japanese and the English message can show it as {detail}; always sanitised,
+ * at most 159 bytes, labels quoted to about 48 bytes and cut with "…"):
+ *   EMPTY           ""
+ *   TOO_LONG        the name's length in ASCII octets ("254"), or "4096+" when
+ *                   the input was over 4096 bytes and was not looked at
+ *   LABEL_TOO_LONG  the label and its ASCII length: "aaaa…a (64)", or "(>63)"
+ *   EMPTY_LABEL     the name as typed: "a..b"
+ *   BAD_CHAR        label and code point: `_dmarc: U+005F "_"`, `exa mple: U+0020`
+ *                   (glyph only when visible); invalid UTF-8 as `\xC0`
+ *   IP_ADDRESS      the address as typed: "192.0.2.1", "[IPv6:2001:db8::1]"
+ *   SINGLE_LABEL    the label: "localhost"
+ *   NO_DOMAIN       the input as typed: "user@"
+ *   IDN_INVALID     label and libidn2's reason (English, from idn2_strerror):
+ *                   "xn--zz: string contains invalid punycode data"
+ * out->ascii, out->unicode, out->local_part and out->kind are set on MXD_IN_OK;
+ * local_part has full-width ASCII folded ("ＵＳＥＲ＠…" gives "USER") and is cut
+ * at a character boundary if over 255 bytes. */
+
+/* Normalises typed (NUL-terminated UTF-8, any length; borrowed, not kept) into
+ * *out (caller-owned). Only the first 4097 bytes are ever read. On error,
+ * out->detail says what was wrong; the rest of *out is unspecified. NULL typed
+ * gives MXD_IN_EMPTY. Pure: no I/O, no DNS, no state; safe from any thread. */
 mxd_input_status mxd_input_normalize(const char *typed, mxd_input *out);
 
-/* The help-catalog key of the message for a status ("input.empty", ...). */
+/* The help-catalog key of the message for a status ("msg.input.empty", ...):
+ * a static string, or NULL for MXD_IN_OK and values out of range. */
 const char *mxd_input_status_key(mxd_input_status st);
 
 #endif
