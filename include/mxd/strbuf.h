@@ -24,7 +24,7 @@ void mxd_sb_append(mxd_sb *sb, const void *data, size_t len);
 void mxd_sb_puts(mxd_sb *sb, const char *s);
 void mxd_sb_putc(mxd_sb *sb, char c);
 void mxd_sb_printf(mxd_sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void mxd_sb_vprintf(mxd_sb *sb, const char *fmt, va_list ap);
+void mxd_sb_vprintf(mxd_sb *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Drops the first n bytes (for consumed input). */
 void mxd_sb_consume(mxd_sb *sb, size_t n);
 void mxd_sb_clear(mxd_sb *sb);
