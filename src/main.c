@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
 #include "mxd/dnsclient.h"
@@ -19,6 +22,7 @@
 #include "mxd/lab.h"
 #include "mxd/loop.h"
 #include "mxd/report.h"
+#include "mxd/sanitize.h"
 #include "mxd/scenario.h"
 #include "mxd/ui.h"
 
@@ -28,6 +32,7 @@
 typedef struct cli {
     bool report, lab, lab_list, allow_private, no_smtp, loopback_only;
     const char *lab_serve;
+    X509 *ca;                /* --ca-file, owned */
     mxd_format format;
     mxd_lang lang;
     int timeout_s;
@@ -84,6 +89,7 @@ static void print_help(const cli *c)
            "  --allow-private        private and loopback MX addresses are not errors\n"
            "  --no-smtp              skip the SMTP probes (e.g. where port 25 is blocked)\n"
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
+           "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
            "  --lab [SCENARIO|FILE]  practice lab: broken domains served on loopback, offline\n"
            "  --lab-list             list the practice-lab scenarios\n"
            "  --lab-latency MS       delay every lab DNS answer and SMTP reply\n"
@@ -109,7 +115,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +129,7 @@ static const struct option long_opts[] = {
     { "allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE },
     { "no-smtp", no_argument, NULL, OPT_NO_SMTP },
     { "loopback-only", no_argument, NULL, OPT_LOOPBACK_ONLY },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
     { "lab", no_argument, NULL, OPT_LAB },
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
     { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
@@ -202,6 +209,19 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_ALLOW_PRIVATE: c->allow_private = true; break;
         case OPT_NO_SMTP: c->no_smtp = true; break;
         case OPT_LOOPBACK_ONLY: c->loopback_only = true; break;
+        case OPT_CA_FILE: {
+            FILE *f = fopen(optarg, "r");
+            X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+            if (f)
+                fclose(f);
+            if (!x) {
+                say(c, "msg.bad_ca_file", "cannot read a PEM certificate from", "value", optarg);
+                return EXIT_USAGE;
+            }
+            X509_free(c->ca);
+            c->ca = x;
+            break;
+        }
         case OPT_LAB: c->lab = true; break;
         case OPT_LAB_LIST: c->lab_list = true; break;
         case OPT_LAB_SERVE: c->lab_serve = optarg; break;
@@ -236,6 +256,7 @@ static void base_options(const cli *c, mxd_options *o)
     o->allow_private = c->allow_private;
     o->no_smtp = c->no_smtp;
     o->loopback_only = c->loopback_only;
+    o->extra_ca = c->ca;
     o->resolvers = (char **)c->resolvers;
     o->nresolvers = c->nresolvers;
 }
@@ -246,12 +267,15 @@ static int run_report(const cli *c, mxd_loop *loop, const mxd_options *o, const 
     mxd_input in;
     mxd_input_status st = mxd_input_normalize(typed, &in);
     if (st != MXD_IN_OK) {
-        mxd_param ps[2] = { { "input", (char *)typed }, { "detail", in.detail } };
+        /* A 10 MB paste must not come back as a 10 MB message. */
+        char *shown = mxd_sanitize(typed, strnlen(typed, 4096), 0, 80);
+        mxd_param ps[2] = { { "input", shown ? shown : "" }, { "detail", in.detail } };
         char *text = c->cat[c->lang]
                          ? mxd_catalog_format(c->cat[c->lang], mxd_input_status_key(st), "text", ps, 2)
                          : NULL;
         fprintf(stderr, "mxdoctor: %s\n", text ? text : "the domain is not valid");
         free(text);
+        free(shown);
         return EXIT_USAGE;
     }
     mxd_result r;
@@ -338,11 +362,28 @@ static int lab_serve(const cli *c, mxd_loop *loop)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    printf("ready domain=%s resolver=%s dns_port=%u smtp_port=%u\n", scn.domain,
-           mxd_lab_resolver(lab), mxd_lab_dns_port(lab), mxd_lab_smtp_port(lab));
+    /* The lab CA as a PEM file, so other tools (and --ca-file) can trust it. */
+    char ca_path[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(ca_path, sizeof ca_path, "%s/mxdoctor-lab-ca-%ld.pem", tmp && *tmp ? tmp : "/tmp",
+             (long)getpid());
+    char pem[8192];
+    int pl = mxd_lab_ca_pem(lab, pem, sizeof pem);
+    FILE *cf = pl > 0 ? fopen(ca_path, "w") : NULL;
+    if (cf) {
+        fwrite(pem, 1, (size_t)pl, cf);
+        fclose(cf);
+    } else {
+        ca_path[0] = '\0';
+    }
+    printf("ready domain=%s resolver=%s dns_port=%u smtp_port=%u ca=%s\n", scn.domain,
+           mxd_lab_resolver(lab), mxd_lab_dns_port(lab), mxd_lab_smtp_port(lab),
+           ca_path[0] ? ca_path : "-");
     fflush(stdout);
     while (!stop_serving)
         mxd_loop_run_until(loop, serving_stopped, NULL, mxd_now_ms() + 1000);
+    if (ca_path[0])
+        unlink(ca_path);
     mxd_lab_stop(lab);
     mxd_scenario_free(&scn);
     return 0;
@@ -351,6 +392,7 @@ static int lab_serve(const cli *c, mxd_loop *loop)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error to report, not a reason to die */
     cli c;
     memset(&c, 0, sizeof c);
     early_lang(&c, argc, argv);
@@ -425,5 +467,6 @@ int main(int argc, char **argv)
 out:
     for (int l = 0; l < MXD_LANG_COUNT; l++)
         mxd_catalog_free(c.cat[l]);
+    X509_free(c.ca);
     return rc;
 }

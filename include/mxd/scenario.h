@@ -22,9 +22,13 @@ typedef enum {
     MXD_AUTH_SERVFAIL, /* answers SERVFAIL to everything */
 } mxd_auth_mode;
 
+/* Names in records are stored lower-case, absolute, without the trailing dot
+ * ("mx1.lab.test"); the root (a null MX's target) is ".". */
 typedef struct mxd_scn_zone {
     char origin[MXD_NAME_MAX];  /* "lab.test" */
-    mxd_rr *rrs; size_t nrrs;   /* owned; SOA and NS synthesised when absent */
+    mxd_rr *rrs; size_t nrrs;   /* owned, in file order; the parser appends an SOA and
+                                   an NS ("ns1.<origin>") when the file has none */
+    int line;                   /* the [zone] line */
 } mxd_scn_zone;
 
 typedef struct mxd_scn_auth {
@@ -59,7 +63,8 @@ typedef struct mxd_scn_smtp {
     char name[MXD_NAME_MAX]; /* host name it believes it is (greeting, certificate) */
     mxd_smtp_behaviour behaviour;
     mxd_cert_kind cert;
-    unsigned delay_ms;       /* extra delay before every reply (tarpit speed etc.) */
+    unsigned delay_ms;       /* extra delay before every reply; for tarpit, the pause
+                                between greeting bytes instead (0: 1000 ms) */
     int line;
 } mxd_scn_smtp;
 
@@ -78,15 +83,36 @@ typedef struct mxd_scenario {
     char path[512];
 } mxd_scenario;
 
-/* Parses a scenario file's text. Returns 0, or -1 with "name:LINE: what is wrong"
- * in err (in the catalog language when cat is given, else English). */
+#define MXD_SCENARIO_MAX_BYTES (1024u * 1024u) /* larger files are refused */
+
+/* Parses a scenario file's text (len bytes, need not be NUL-terminated). Returns 0
+ * and fills *out (free with mxd_scenario_free), or -1 with "name:LINE: what is
+ * wrong" in err (English) and *out left empty. name is borrowed, only for messages. */
 int mxd_scenario_parse(const char *text, size_t len, const char *name,
                        mxd_scenario *out, char *err, size_t errlen);
+/* Reads and parses a file (at most MXD_SCENARIO_MAX_BYTES); path is copied into out->path. */
 int mxd_scenario_load(const char *path, mxd_scenario *out, char *err, size_t errlen);
+/* Frees what *s owns and zeroes it (s itself is the caller's). */
 void mxd_scenario_free(mxd_scenario *s);
 
-/* Lists help/scenarios/*.scn, sorted by file name. Returns the number loaded;
- * *out is an owned array (free each with mxd_scenario_free, then free()). */
+/* Lists the files in help/scenarios/ whose names end in .scn, sorted by file name. Returns the number loaded;
+ * *out is an owned array (free each with mxd_scenario_free, then free()), NULL
+ * when none. Files that do not parse, and later files repeating an id, are left out. */
 size_t mxd_scenario_list(const char *helpdir, mxd_scenario **out);
+/* The same, and says what was left out: *nfailed (may be NULL) counts the files
+ * skipped, err gets the first one's message. */
+size_t mxd_scenario_list_checked(const char *helpdir, mxd_scenario **out,
+                                 size_t *nfailed, char *err, size_t errlen);
+/* The scenario with this id among n, or NULL (borrowed from list). */
+const mxd_scenario *mxd_scenario_find(const mxd_scenario *list, size_t n, const char *id);
+
+/* Writes s back in the file format (a teacher's starting point for a new
+ * scenario; parsing the output gives s again). Returns a newly allocated
+ * string (caller frees), or NULL on ENOMEM. */
+char *mxd_scenario_format(const mxd_scenario *s);
+
+const char *mxd_auth_mode_name(mxd_auth_mode m);           /* "normal", ... (static) */
+const char *mxd_smtp_behaviour_name(mxd_smtp_behaviour b); /* "ok", "refuse", ... */
+const char *mxd_cert_kind_name(mxd_cert_kind k);           /* "good", "wrong-name", ... */
 
 #endif

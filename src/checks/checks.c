@@ -199,7 +199,7 @@ void mxd_check_targets(const mxd_result *r, mxd_findings *out)
             mxd_finding_param(f, "host", t->host);
             mxd_finding_param(f, "address", t->addrs[j].text);
         }
-        if (all_ok && !t->implicit) {
+        if (all_ok) {
             mxd_sb sb = MXD_SB_INIT;
             addr_list(t, &sb);
             f = mxd_findings_add(out, "target", "target.ok", MXD_SEV_PASS, t->host);

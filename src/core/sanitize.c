@@ -53,7 +53,9 @@ static bool is_bidi_control(uint32_t cp)
 /* Other invisible or layout-breaking code points worth making visible. */
 static bool is_invisible(uint32_t cp)
 {
-    return cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB);
+    return cp == 0x00AD || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+           (cp >= 0xE0000 && cp <= 0xE007F); /* tag characters */
 }
 
 /* Appends the safe form of one unit; returns bytes consumed from s. */
@@ -85,30 +87,46 @@ static size_t sanitize_one(mxd_sb *out, const uint8_t *s, size_t n, unsigned fla
 
 char *mxd_sanitize(const void *bytes, size_t len, unsigned flags, size_t max_out)
 {
+    static const char ellipsis[] = "\xE2\x80\xA6";
     const uint8_t *s = bytes;
     mxd_sb out = MXD_SB_INIT;
+    /* Where each output unit (a character or a whole escape) starts, so a cut
+     * never leaves half of "\x1B" or "<U+202E>" behind. Only kept when capping. */
+    size_t *starts = NULL, nstarts = 0, capstarts = 0;
     size_t i = 0;
     bool cut = false;
     while (i < len) {
         size_t before = out.len;
         i += sanitize_one(&out, s + i, len - i, flags);
-        if (max_out && out.len > max_out) {
-            out.len = before; /* drop the unit that crossed the limit, whole */
+        if (!max_out)
+            continue;
+        if (out.len > max_out) {
+            out.len = before;
             cut = true;
             break;
         }
+        if (nstarts == capstarts) {
+            size_t nc = capstarts ? capstarts * 2 : 64;
+            size_t *ns = realloc(starts, nc * sizeof *ns);
+            if (!ns) {
+                free(starts);
+                mxd_sb_free(&out);
+                return NULL;
+            }
+            starts = ns;
+            capstarts = nc;
+        }
+        starts[nstarts++] = before;
     }
     if (cut) {
-        /* make room for the ellipsis without splitting a UTF-8 sequence */
-        while (out.len > 0 && out.len + 3 > max_out) {
-            out.len--;
-            while (out.len > 0 && ((uint8_t)out.buf[out.len] & 0xC0) == 0x80)
-                out.len--;
-        }
+        while (nstarts > 0 && out.len + sizeof ellipsis - 1 > max_out)
+            out.len = starts[--nstarts];
         if (out.buf)
             out.buf[out.len] = '\0';
-        mxd_sb_puts(&out, "\xE2\x80\xA6");
+        if (out.len + sizeof ellipsis - 1 <= max_out)
+            mxd_sb_puts(&out, ellipsis);
     }
+    free(starts);
     return mxd_sb_take(&out);
 }
 

@@ -33,13 +33,15 @@ start_lab() {
   LAB_RESOLVER=$(printf '%s' "$line" | sed -n 's/.* resolver=\([^ ]*\).*/\1/p')
   LAB_DNS_PORT=$(printf '%s' "$line" | sed -n 's/.* dns_port=\([^ ]*\).*/\1/p')
   LAB_SMTP_PORT=$(printf '%s' "$line" | sed -n 's/.* smtp_port=\([^ ]*\).*/\1/p')
+  LAB_CA=$(printf '%s' "$line" | sed -n 's/.* ca=\([^ ]*\).*/\1/p')
 }
 
 # report_json SCENARIO-DOMAIN [args]: mxdoctor against the running lab, JSON out;
 # sets RC to its exit status and writes $TMPD/report.json.
 report_json() {
   "$MXD_BIN" --report --format json --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" \
-    --dns-port "$LAB_DNS_PORT" --allow-private --loopback-only --timeout 2 "$@" \
+    --dns-port "$LAB_DNS_PORT" --allow-private --loopback-only --timeout 2 \
+    ${LAB_CA:+--ca-file "$LAB_CA"} "$@" \
     >"$TMPD/report.json" 2>"$TMPD/report.err"
   RC=$?
 }

@@ -1,0 +1,183 @@
+/* lab.c — starting a scenario's servers and pointing the engine at them (see lab.h).
+ *
+ * Addresses: the resolver listens on 127.53.53.53, default authoritative servers
+ * on 127.53.0.N, SMTP servers where the scenario says (127.0.53.x). Ports: DNS on
+ * a random unprivileged port P, SMTP on P+1; if anything is taken, everything is
+ * torn down and another P is tried, so two labs (or a lab and a test) never clash.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "mxd/lab.h"
+#include "mxd/labcert.h"
+#include "mxd/labdns.h"
+#include "mxd/labsmtp.h"
+
+#define LAB_RESOLVER_ADDR "127.53.53.53"
+#define PORT_TRIES 20
+
+struct mxd_lab {
+    mxd_loop *loop;
+    const mxd_scenario *scn;
+    mxd_labca *ca;
+    mxd_labdns_auth **auth;
+    size_t nauth;
+    mxd_labdns_resolver *resolver;
+    mxd_labsmtp **smtp;
+    size_t nsmtp;
+    unsigned dns_port, smtp_port;
+    char resolver_addr[64];
+    char *resolvers[1];
+};
+
+static void teardown(mxd_lab *lab)
+{
+    for (size_t i = 0; i < lab->nsmtp; i++)
+        mxd_labsmtp_stop(lab->smtp[i]);
+    for (size_t i = 0; i < lab->nauth; i++)
+        mxd_labdns_auth_free(lab->auth[i]);
+    mxd_labdns_resolver_free(lab->resolver);
+    lab->nsmtp = lab->nauth = 0;
+    lab->resolver = NULL;
+}
+
+static const char *auth_addr(const mxd_scenario *s, size_t i, char *buf, size_t cap)
+{
+    if (s->nauth)
+        return s->auth[i].addr;
+    snprintf(buf, cap, "127.53.0.%zu", i + 1);
+    return buf;
+}
+
+/* Tries to bring every server up on dns_port/smtp_port. 0 ok; -1 with errno
+ * EADDRINUSE (try other ports) or another error in err. */
+static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
+{
+    const mxd_scenario *s = lab->scn;
+    size_t nauth = s->nauth ? s->nauth : 1;
+    char abuf[32];
+    for (size_t i = 0; i < nauth; i++) {
+        mxd_labdns_auth_cfg cfg = {
+            .addr = auth_addr(s, i, abuf, sizeof abuf),
+            .port = (uint16_t)lab->dns_port,
+            .mode = s->nauth ? s->auth[i].mode : MXD_AUTH_NORMAL,
+            .zones = s->nauth && s->auth[i].nzones ? s->auth[i].zones : s->zones,
+            .nzones = s->nauth && s->auth[i].nzones ? s->auth[i].nzones : s->nzones,
+            .latency_ms = latency,
+        };
+        mxd_labdns_auth *a = mxd_labdns_auth_start(lab->loop, &cfg, err, errlen);
+        if (!a)
+            return -1;
+        lab->auth[lab->nauth++] = a;
+    }
+    mxd_labdns_resolver_cfg rc = {
+        .addr = LAB_RESOLVER_ADDR, .port = (uint16_t)lab->dns_port, .latency_ms = latency,
+    };
+    lab->resolver = mxd_labdns_resolver_start(lab->loop, &rc, err, errlen);
+    if (!lab->resolver)
+        return -1;
+    for (size_t i = 0; i < nauth; i++) {
+        const char *addr = auth_addr(s, i, abuf, sizeof abuf);
+        const mxd_scn_zone *zs = s->nauth && s->auth[i].nzones ? s->auth[i].zones : s->zones;
+        size_t nz = s->nauth && s->auth[i].nzones ? s->auth[i].nzones : s->nzones;
+        for (size_t z = 0; z < nz; z++)
+            if (mxd_labdns_resolver_add_zone(lab->resolver, zs[z].origin, addr) < 0) {
+                snprintf(err, errlen, "zone %s: cannot be served", zs[z].origin);
+                errno = EINVAL;
+                return -1;
+            }
+    }
+    for (size_t i = 0; i < s->nsmtp; i++) {
+        const mxd_scn_smtp *c = &s->smtp[i];
+        SSL_CTX *ctx = NULL;
+        if (c->behaviour != MXD_SMTPB_REFUSE && c->behaviour != MXD_SMTPB_NO_STARTTLS) {
+            ctx = mxd_labca_server_ctx(lab->ca, c->name, c->cert, err, errlen);
+            if (!ctx) {
+                errno = EINVAL;
+                return -1;
+            }
+        }
+        mxd_labsmtp *srv = mxd_labsmtp_start(lab->loop, c, lab->smtp_port, ctx, latency, NULL,
+                                             err, errlen);
+        int e = errno;
+        SSL_CTX_free(ctx); /* the server holds its own reference */
+        if (!srv) {
+            errno = e;
+            return -1;
+        }
+        lab->smtp[lab->nsmtp++] = srv;
+    }
+    return 0;
+}
+
+mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency_ms,
+                       char *err, size_t errlen)
+{
+    mxd_lab *lab = calloc(1, sizeof *lab);
+    if (!lab) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    lab->loop = loop;
+    lab->scn = scn;
+    lab->auth = calloc(scn->nauth ? scn->nauth : 1, sizeof *lab->auth);
+    lab->smtp = calloc(scn->nsmtp ? scn->nsmtp : 1, sizeof *lab->smtp);
+    lab->ca = mxd_labca_new(err, errlen);
+    if (!lab->auth || !lab->smtp || !lab->ca) {
+        if (!lab->ca && errlen && !err[0])
+            snprintf(err, errlen, "out of memory");
+        mxd_lab_stop(lab);
+        return NULL;
+    }
+    unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8) ^ (unsigned)mxd_now_ms();
+    for (int t = 0; t < PORT_TRIES; t++) {
+        seed = seed * 1103515245u + 12345u;
+        lab->dns_port = 20000 + (seed >> 8) % 40000;
+        lab->smtp_port = lab->dns_port + 1;
+        if (bring_up(lab, latency_ms, err, errlen) == 0) {
+            snprintf(lab->resolver_addr, sizeof lab->resolver_addr, "%s:%u", LAB_RESOLVER_ADDR,
+                     lab->dns_port);
+            lab->resolvers[0] = lab->resolver_addr;
+            return lab;
+        }
+        int e = errno;
+        teardown(lab);
+        if (e != EADDRINUSE)
+            break;
+    }
+    mxd_lab_stop(lab);
+    return NULL;
+}
+
+void mxd_lab_apply(mxd_lab *lab, mxd_options *o)
+{
+    o->resolvers = lab->resolvers;
+    o->nresolvers = 1;
+    o->dns_port = lab->dns_port;
+    o->smtp_port = lab->smtp_port;
+    o->allow_loopback = true;
+    o->loopback_only = true;
+    o->extra_ca = mxd_labca_cert(lab->ca);
+}
+
+const char *mxd_lab_resolver(const mxd_lab *lab) { return lab->resolver_addr; }
+unsigned mxd_lab_smtp_port(const mxd_lab *lab) { return lab->smtp_port; }
+unsigned mxd_lab_dns_port(const mxd_lab *lab) { return lab->dns_port; }
+int mxd_lab_ca_pem(const mxd_lab *lab, char *buf, size_t cap) { return mxd_labca_pem(lab->ca, buf, cap); }
+
+void mxd_lab_stop(mxd_lab *lab)
+{
+    if (!lab)
+        return;
+    teardown(lab);
+    mxd_labca_free(lab->ca);
+    free(lab->auth);
+    free(lab->smtp);
+    free(lab);
+}

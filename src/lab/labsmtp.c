@@ -1,0 +1,818 @@
+/* labsmtp.c — scripted SMTP servers for the practice lab (see labsmtp.h).
+ *
+ * Each connection is a small state machine driven by the loop: bytes in, complete
+ * lines become commands, replies wait in a queue until their delay is over, then
+ * go to the output buffer. A reply may carry an action that happens once it has
+ * been written completely (start TLS, hang up), because the order on the wire is
+ * the lesson: the 554 must arrive before the close, the 220 before the handshake.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "mxd/labsmtp.h"
+#include "mxd/strbuf.h"
+
+enum {
+    DEFAULT_MAX_CLIENTS = 64,
+    DEFAULT_IDLE_MS = 120000,
+    DEFAULT_BLACKHOLE_MS = 600000,
+    TARPIT_DEFAULT_MS = 1000,
+    MAX_ERRORS = 20,             /* bad commands before the server hangs up */
+    READ_CHUNK = 4096,
+    MAX_EARLY = 2 * MXD_LABSMTP_MAX_LINE, /* input kept while the greeting is pending */
+};
+
+enum { IO_AGAIN = -1, IO_ERR = -2 };
+
+typedef enum { AFTER_NONE, AFTER_GREETED, AFTER_TLS, AFTER_CLOSE } after_t;
+
+typedef enum {
+    ST_GREETING,  /* greeting not written yet: input is kept for later */
+    ST_CMD,       /* reading commands */
+    ST_WAIT,      /* a reply with an action is on its way: nothing more is read */
+    ST_HANDSHAKE, /* TLS handshake in progress */
+    ST_BLACKHOLE, /* reads and forgets everything, says nothing */
+} state_t;
+
+typedef struct reply {
+    char *text;
+    size_t len;
+    uint64_t due;
+    after_t after;
+} reply;
+
+typedef struct conn {
+    mxd_labsmtp *srv;
+    struct conn *next;
+    int fd;
+    SSL *ssl;
+    state_t state;
+    bool dead;              /* closed; freed by the reaper, outside any callback */
+    mxd_sb in, out;
+    reply *q;               /* replies waiting for their delay, in order */
+    size_t nq, capq;
+    after_t after;          /* what to do once `out` is empty */
+    uint64_t reply_timer, idle_timer, life_timer, drip_timer;
+    bool idle_warned;
+    bool want_write;        /* the last SSL call needs the socket writable */
+    char *drip;             /* tarpit: the greeting, sent one byte at a time */
+    size_t drip_len, drip_pos;
+    bool helo, mail, rcpt, tls;
+    unsigned errors;
+} conn;
+
+struct mxd_labsmtp {
+    mxd_loop *loop;
+    mxd_scn_smtp cfg;
+    unsigned port;
+    int lfd;                /* -1 for a "refuse" server */
+    SSL_CTX *tls;
+    unsigned latency_ms;
+    mxd_labsmtp_limits lim;
+    conn *conns;
+    unsigned active, sessions;
+    uint64_t reap_timer;
+};
+
+static void on_io(mxd_loop *loop, int fd, unsigned events, void *arg);
+static void process_lines(conn *c);
+static void read_input(conn *c);
+static void flush(conn *c);
+
+static const char *host_name(const mxd_labsmtp *s)
+{
+    return s->cfg.name[0] ? s->cfg.name : "mx.lab.test";
+}
+
+/* ---------------------------------------------------------------- closing */
+
+static void reap(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    mxd_labsmtp *s = arg;
+    s->reap_timer = 0;
+    for (conn **pp = &s->conns; *pp;) {
+        conn *c = *pp;
+        if (!c->dead) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        SSL_free(c->ssl);
+        mxd_sb_free(&c->in);
+        mxd_sb_free(&c->out);
+        for (size_t i = 0; i < c->nq; i++)
+            free(c->q[i].text);
+        free(c->q);
+        free(c->drip);
+        free(c);
+    }
+}
+
+/* graceful: we chose to end it (QUIT, greeting, idle), so a TLS close_notify is
+ * polite; after an error or the client's EOF nothing more is written. */
+static void conn_close(conn *c, bool graceful)
+{
+    if (c->dead)
+        return;
+    mxd_labsmtp *s = c->srv;
+    c->dead = true;
+    mxd_loop_unwatch(s->loop, c->fd);
+    mxd_loop_cancel(s->loop, c->reply_timer);
+    mxd_loop_cancel(s->loop, c->idle_timer);
+    mxd_loop_cancel(s->loop, c->life_timer);
+    mxd_loop_cancel(s->loop, c->drip_timer);
+    if (c->ssl && graceful && c->state != ST_HANDSHAKE)
+        SSL_shutdown(c->ssl);
+    ERR_clear_error();
+    close(c->fd);
+    c->fd = -1;
+    s->active--;
+    if (!s->reap_timer)
+        s->reap_timer = mxd_loop_timer(s->loop, 0, reap, s);
+}
+
+/* ---------------------------------------------------------------- raw I/O */
+
+static long c_read(conn *c, void *buf, size_t n)
+{
+    if (c->ssl) {
+        ERR_clear_error();
+        int r = SSL_read(c->ssl, buf, (int)n);
+        if (r > 0)
+            return r;
+        switch (SSL_get_error(c->ssl, r)) {
+        case SSL_ERROR_WANT_READ: return IO_AGAIN;
+        case SSL_ERROR_WANT_WRITE: c->want_write = true; return IO_AGAIN;
+        case SSL_ERROR_ZERO_RETURN: return 0;
+        default: return IO_ERR; /* includes an EOF without close_notify */
+        }
+    }
+    ssize_t r = recv(c->fd, buf, n, 0);
+    if (r >= 0)
+        return (long)r;
+    return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? IO_AGAIN : IO_ERR;
+}
+
+static long c_write(conn *c, const void *buf, size_t n)
+{
+    if (c->ssl) {
+        ERR_clear_error();
+        int r = SSL_write(c->ssl, buf, (int)(n > 65536 ? 65536 : n));
+        if (r > 0)
+            return r;
+        switch (SSL_get_error(c->ssl, r)) {
+        case SSL_ERROR_WANT_WRITE: c->want_write = true; return IO_AGAIN;
+        case SSL_ERROR_WANT_READ: return IO_AGAIN;
+        default: return IO_ERR;
+        }
+    }
+    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
+    if (r >= 0)
+        return (long)r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        c->want_write = true;
+        return IO_AGAIN;
+    }
+    return IO_ERR;
+}
+
+static void update_events(conn *c)
+{
+    if (c->dead)
+        return;
+    unsigned ev = 0;
+    switch (c->state) {
+    case ST_GREETING:
+    case ST_CMD:
+    case ST_BLACKHOLE:
+        ev = MXD_EV_READ;
+        break;
+    case ST_HANDSHAKE:
+        ev = c->want_write ? MXD_EV_WRITE : MXD_EV_READ;
+        break;
+    case ST_WAIT:
+        break;
+    }
+    if (c->out.len || c->want_write)
+        ev |= MXD_EV_WRITE;
+    if (mxd_loop_watch(c->srv->loop, c->fd, ev, on_io, c) < 0)
+        conn_close(c, false);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void start_tls(conn *c);
+
+static void after_flush(conn *c)
+{
+    after_t a = c->after;
+    c->after = AFTER_NONE;
+    switch (a) {
+    case AFTER_NONE:
+        return;
+    case AFTER_GREETED:
+        c->state = ST_CMD;
+        process_lines(c); /* commands that came early */
+        return;
+    case AFTER_TLS:
+        start_tls(c);
+        return;
+    case AFTER_CLOSE:
+        conn_close(c, true);
+        return;
+    }
+}
+
+static void arm_idle(conn *c);
+
+static void flush(conn *c)
+{
+    while (!c->dead && c->out.len) {
+        long n = c_write(c, c->out.buf, c->out.len);
+        if (n > 0) {
+            mxd_sb_consume(&c->out, (size_t)n);
+            if (c->idle_timer)
+                arm_idle(c); /* the client is reading: not idle */
+            continue;
+        }
+        if (n == IO_AGAIN)
+            return;
+        conn_close(c, false);
+        return;
+    }
+    if (!c->dead && c->out.len == 0)
+        after_flush(c);
+}
+
+static void to_output(conn *c, reply *r)
+{
+    mxd_sb_append(&c->out, r->text, r->len);
+    if (r->after != AFTER_NONE)
+        c->after = r->after;
+    free(r->text);
+    r->text = NULL;
+}
+
+static void on_reply_timer(mxd_loop *loop, void *arg);
+
+static void arm_reply_timer(conn *c)
+{
+    if (c->nq == 0 || c->reply_timer)
+        return;
+    uint64_t now = mxd_now_ms();
+    c->reply_timer = mxd_loop_timer(c->srv->loop, c->q[0].due > now ? c->q[0].due - now : 0,
+                                    on_reply_timer, c);
+}
+
+static void on_reply_timer(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->reply_timer = 0;
+    uint64_t now = mxd_now_ms();
+    size_t i = 0;
+    while (i < c->nq && c->q[i].due <= now)
+        to_output(c, &c->q[i++]);
+    memmove(c->q, c->q + i, (c->nq - i) * sizeof *c->q);
+    c->nq -= i;
+    arm_reply_timer(c);
+    flush(c);
+    update_events(c);
+}
+
+/* Queues one reply ("250 OK", CRLF added per line by the caller's text). Delayed
+ * replies keep their order: a reply never overtakes an earlier one. */
+static void reply_raw(conn *c, const char *text, after_t after)
+{
+    mxd_labsmtp *s = c->srv;
+    unsigned delay = s->latency_ms;
+    if (s->cfg.behaviour != MXD_SMTPB_TARPIT)
+        delay += s->cfg.delay_ms;
+    reply r = { strdup(text), strlen(text), mxd_now_ms() + delay, after };
+    if (!r.text) {
+        conn_close(c, false);
+        return;
+    }
+    if (delay == 0 && c->nq == 0) {
+        to_output(c, &r);
+        return; /* the caller flushes once it has queued all it wants to say */
+    }
+    if (c->nq == c->capq) {
+        size_t nc = c->capq ? c->capq * 2 : 8;
+        reply *nq = realloc(c->q, nc * sizeof *nq);
+        if (!nq) {
+            free(r.text);
+            conn_close(c, false);
+            return;
+        }
+        c->q = nq;
+        c->capq = nc;
+    }
+    c->q[c->nq++] = r;
+    arm_reply_timer(c);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void replyf(conn *c, after_t after, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf - 2, fmt, ap);
+    va_end(ap);
+    strcat(buf, "\r\n");
+    reply_raw(c, buf, after);
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static bool starttls_offered(const conn *c)
+{
+    return c->srv->tls && !c->tls && c->srv->cfg.behaviour != MXD_SMTPB_NO_STARTTLS;
+}
+
+static bool verb_is(const char *line, const char *verb, const char **args)
+{
+    size_t n = strlen(verb);
+    if (strncasecmp(line, verb, n) != 0 || (line[n] != '\0' && line[n] != ' '))
+        return false;
+    const char *a = line + n;
+    while (*a == ' ')
+        a++;
+    *args = a;
+    return true;
+}
+
+static void bad_command(conn *c, const char *text)
+{
+    if (++c->errors >= MAX_ERRORS) {
+        replyf(c, AFTER_CLOSE, "421 4.7.0 %s too many errors, closing", host_name(c->srv));
+        c->state = ST_WAIT;
+        return;
+    }
+    reply_raw(c, text, AFTER_NONE);
+}
+
+static void command(conn *c, const char *line)
+{
+    mxd_labsmtp *s = c->srv;
+    const char *name = host_name(s), *a;
+
+    if (verb_is(line, "EHLO", &a)) {
+        if (!*a) {
+            bad_command(c, "501 5.5.4 EHLO needs your host name\r\n");
+            return;
+        }
+        c->helo = true;
+        c->mail = c->rcpt = false;
+        mxd_sb sb = MXD_SB_INIT;
+        mxd_sb_printf(&sb, "250-%s at your service\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n"
+                           "250-8BITMIME\r\n%s250 SMTPUTF8\r\n",
+                      name, starttls_offered(c) ? "250-STARTTLS\r\n" : "");
+        reply_raw(c, mxd_sb_ok(&sb) ? mxd_sb_str(&sb) : "451 4.3.0 out of memory\r\n",
+                  AFTER_NONE);
+        mxd_sb_free(&sb);
+    } else if (verb_is(line, "HELO", &a)) {
+        if (!*a) {
+            bad_command(c, "501 5.5.4 HELO needs your host name\r\n");
+            return;
+        }
+        c->helo = true;
+        c->mail = c->rcpt = false;
+        replyf(c, AFTER_NONE, "250 %s", name);
+    } else if (verb_is(line, "STARTTLS", &a)) {
+        if (*a)
+            bad_command(c, "501 5.5.4 STARTTLS takes no arguments\r\n");
+        else if (c->tls)
+            bad_command(c, "503 5.5.1 TLS is already active\r\n");
+        else if (!starttls_offered(c))
+            bad_command(c, "502 5.5.1 STARTTLS is not available here\r\n");
+        else {
+            /* Anything the client sent after STARTTLS is dropped: only the TLS
+             * handshake may follow (the server side of CVE-2011-0411). */
+            mxd_sb_clear(&c->in);
+            c->state = ST_WAIT;
+            reply_raw(c, s->cfg.behaviour == MXD_SMTPB_INJECT
+                             ? "220 2.0.0 Ready to start TLS\r\n250 injected\r\n"
+                             : "220 2.0.0 Ready to start TLS\r\n",
+                      AFTER_TLS);
+        }
+    } else if (verb_is(line, "MAIL", &a)) {
+        if (!c->helo)
+            bad_command(c, "503 5.5.1 send EHLO or HELO first\r\n");
+        else if (c->mail)
+            bad_command(c, "503 5.5.1 a MAIL command was already given\r\n");
+        else if (strncasecmp(a, "FROM:", 5) != 0)
+            bad_command(c, "501 5.5.4 write MAIL FROM:<address>\r\n");
+        else {
+            c->mail = true;
+            reply_raw(c, "250 2.1.0 sender ok\r\n", AFTER_NONE);
+        }
+    } else if (verb_is(line, "RCPT", &a)) {
+        if (!c->mail)
+            bad_command(c, "503 5.5.1 send MAIL first\r\n");
+        else if (strncasecmp(a, "TO:", 3) != 0)
+            bad_command(c, "501 5.5.4 write RCPT TO:<address>\r\n");
+        else {
+            c->rcpt = true;
+            reply_raw(c, "250 2.1.5 recipient ok\r\n", AFTER_NONE);
+        }
+    } else if (verb_is(line, "DATA", &a)) {
+        if (!c->rcpt)
+            bad_command(c, "503 5.5.1 send RCPT first\r\n");
+        else
+            reply_raw(c, "554 5.7.0 the practice lab does not accept messages\r\n", AFTER_NONE);
+    } else if (verb_is(line, "RSET", &a)) {
+        c->mail = c->rcpt = false;
+        reply_raw(c, "250 2.0.0 ok\r\n", AFTER_NONE);
+    } else if (verb_is(line, "NOOP", &a)) {
+        reply_raw(c, "250 2.0.0 ok\r\n", AFTER_NONE);
+    } else if (verb_is(line, "VRFY", &a)) {
+        reply_raw(c, "252 2.5.2 cannot verify the user, but will try delivery\r\n", AFTER_NONE);
+    } else if (verb_is(line, "HELP", &a)) {
+        reply_raw(c, "214 2.0.0 EHLO HELO STARTTLS MAIL RCPT DATA RSET NOOP VRFY QUIT\r\n",
+                  AFTER_NONE);
+    } else if (verb_is(line, "QUIT", &a)) {
+        c->state = ST_WAIT;
+        replyf(c, AFTER_CLOSE, "221 2.0.0 %s closing connection", name);
+    } else {
+        bad_command(c, "500 5.5.2 command not recognized\r\n");
+    }
+}
+
+static void process_lines(conn *c)
+{
+    while (!c->dead && c->state == ST_CMD && c->in.len) {
+        char *nl = memchr(c->in.buf, '\n', c->in.len);
+        if (!nl) {
+            if (c->in.len >= MXD_LABSMTP_MAX_LINE) {
+                /* No end in sight: answer once and hang up rather than buffer more. */
+                mxd_sb_clear(&c->in);
+                c->state = ST_WAIT;
+                replyf(c, AFTER_CLOSE, "500 5.5.2 line too long (more than %d bytes)",
+                       MXD_LABSMTP_MAX_LINE);
+            }
+            break;
+        }
+        size_t n = (size_t)(nl - c->in.buf) + 1;
+        if (n > MXD_LABSMTP_MAX_LINE) {
+            mxd_sb_consume(&c->in, n);
+            bad_command(c, "500 5.5.2 line too long\r\n");
+            continue;
+        }
+        char line[MXD_LABSMTP_MAX_LINE + 1];
+        size_t len = n - 1;
+        memcpy(line, c->in.buf, len);
+        if (len && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        mxd_sb_consume(&c->in, n);
+        if (memchr(line, '\0', len))
+            bad_command(c, "500 5.5.2 NUL byte in command\r\n");
+        else
+            command(c, line);
+    }
+    if (!c->dead)
+        flush(c);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+static void on_idle(mxd_loop *loop, void *arg);
+
+static void arm_idle(conn *c)
+{
+    mxd_loop_cancel(c->srv->loop, c->idle_timer);
+    c->idle_timer = mxd_loop_timer(c->srv->loop, c->srv->lim.idle_ms, on_idle, c);
+}
+
+static void on_idle(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->idle_timer = 0;
+    if (c->idle_warned || c->state == ST_HANDSHAKE) {
+        conn_close(c, false); /* it did not even read our 421 */
+        return;
+    }
+    c->idle_warned = true;
+    mxd_sb_printf(&c->out, "421 4.4.2 %s idle for too long, closing\r\n", host_name(c->srv));
+    c->after = AFTER_CLOSE;
+    c->state = ST_WAIT;
+    arm_idle(c);
+    flush(c);
+    update_events(c);
+}
+
+static void on_life(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->life_timer = 0;
+    conn_close(c, false);
+}
+
+static void on_drip(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->drip_timer = 0;
+    arm_idle(c); /* the client waits for us, it is not idle */
+    mxd_sb_putc(&c->out, c->drip[c->drip_pos++]);
+    if (c->drip_pos < c->drip_len) {
+        unsigned pause = c->srv->cfg.delay_ms ? c->srv->cfg.delay_ms : TARPIT_DEFAULT_MS;
+        c->drip_timer = mxd_loop_timer(c->srv->loop, pause, on_drip, c);
+    } else {
+        free(c->drip);
+        c->drip = NULL;
+        c->after = AFTER_GREETED;
+    }
+    flush(c);
+    update_events(c);
+}
+
+/* ---------------------------------------------------------------- TLS */
+
+static void handshake(conn *c)
+{
+    ERR_clear_error();
+    c->want_write = false;
+    int r = SSL_accept(c->ssl);
+    if (r == 1) {
+        /* RFC 3207: everything learned before TLS is forgotten. */
+        c->state = ST_CMD;
+        c->tls = true;
+        c->helo = c->mail = c->rcpt = false;
+        mxd_sb_clear(&c->in);
+        read_input(c);
+        return;
+    }
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        break;
+    case SSL_ERROR_WANT_WRITE:
+        c->want_write = true;
+        break;
+    default:
+        conn_close(c, false); /* the client gave up on our certificate, or spoke no TLS */
+        return;
+    }
+}
+
+static void start_tls(conn *c)
+{
+    mxd_sb_clear(&c->in);
+    c->ssl = SSL_new(c->srv->tls);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+        ERR_clear_error();
+        conn_close(c, false);
+        return;
+    }
+    SSL_set_accept_state(c->ssl);
+    c->state = ST_HANDSHAKE;
+    handshake(c);
+}
+
+/* ---------------------------------------------------------------- input */
+
+static void read_input(conn *c)
+{
+    char buf[READ_CHUNK];
+    while (!c->dead && (c->state == ST_GREETING || c->state == ST_CMD ||
+                        c->state == ST_BLACKHOLE)) {
+        long n = c_read(c, buf, sizeof buf);
+        if (n == IO_AGAIN)
+            return;
+        if (n == 0 || n == IO_ERR) {
+            conn_close(c, false);
+            return;
+        }
+        if (c->state == ST_BLACKHOLE)
+            continue;
+        arm_idle(c);
+        if (c->state == ST_GREETING && c->in.len + (size_t)n > MAX_EARLY) {
+            conn_close(c, false); /* a flood before we even said hello */
+            return;
+        }
+        mxd_sb_append(&c->in, buf, (size_t)n);
+        if (!mxd_sb_ok(&c->in)) {
+            conn_close(c, false);
+            return;
+        }
+        if (c->state == ST_CMD)
+            process_lines(c);
+    }
+}
+
+static void on_io(mxd_loop *loop, int fd, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    (void)events; /* every step below is non-blocking and harmless when not ready */
+    conn *c = arg;
+    c->want_write = false;
+    if (c->state == ST_HANDSHAKE)
+        handshake(c);
+    if (!c->dead && c->out.len)
+        flush(c);
+    if (!c->dead)
+        read_input(c);
+    update_events(c);
+}
+
+/* ---------------------------------------------------------------- accepting */
+
+static void start_conn(mxd_labsmtp *s, int fd)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->srv = s;
+    c->fd = fd;
+    c->next = s->conns;
+    s->conns = c;
+    s->active++;
+    s->sessions++;
+    const char *name = host_name(s);
+    switch (s->cfg.behaviour) {
+    case MXD_SMTPB_BLACKHOLE:
+        c->state = ST_BLACKHOLE;
+        c->life_timer = mxd_loop_timer(s->loop, s->lim.blackhole_ms, on_life, c);
+        break;
+    case MXD_SMTPB_GREET_554:
+        c->state = ST_WAIT;
+        replyf(c, AFTER_CLOSE, "554 5.3.2 %s no SMTP service here", name);
+        break;
+    case MXD_SMTPB_GREET_421:
+        c->state = ST_WAIT;
+        replyf(c, AFTER_CLOSE, "421 4.3.2 %s service not available, try again later", name);
+        break;
+    case MXD_SMTPB_TARPIT: {
+        c->state = ST_GREETING;
+        char g[1100];
+        int n = snprintf(g, sizeof g, "220 %s ESMTP mxdoctor practice lab\r\n", name);
+        c->drip = strdup(g);
+        c->drip_len = n > 0 ? (size_t)n : 0;
+        if (!c->drip) {
+            conn_close(c, false);
+            return;
+        }
+        c->drip_timer = mxd_loop_timer(s->loop, s->latency_ms, on_drip, c);
+        arm_idle(c);
+        break;
+    }
+    default:
+        c->state = ST_GREETING;
+        replyf(c, AFTER_GREETED, "220 %s ESMTP mxdoctor practice lab", name);
+        arm_idle(c);
+        break;
+    }
+    if (c->dead)
+        return;
+    flush(c);
+    update_events(c);
+}
+
+static void on_accept(mxd_loop *loop, int lfd, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)events;
+    mxd_labsmtp *s = arg;
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            return; /* EAGAIN, or out of descriptors: try again on the next wake-up */
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (s->active >= s->lim.max_clients) {
+            static const char busy[] = "421 4.3.2 too many connections, try again later\r\n";
+            ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)w;
+            close(fd);
+            continue;
+        }
+        start_conn(s, fd);
+    }
+}
+
+/* ---------------------------------------------------------------- public */
+
+mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned port,
+                               SSL_CTX *tls, unsigned latency_ms,
+                               const mxd_labsmtp_limits *limits, char *err, size_t errlen)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (port > 65535 || inet_pton(AF_INET, cfg->addr, &sa.sin_addr) != 1 ||
+        (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+        snprintf(err, errlen, "lab SMTP: %s:%u is not a loopback address and port (127.x.y.z)",
+                 cfg->addr, port);
+        errno = EINVAL;
+        return NULL;
+    }
+    mxd_labsmtp *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "lab SMTP: out of memory");
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->loop = loop;
+    s->cfg = *cfg;
+    s->port = port;
+    s->lfd = -1;
+    s->latency_ms = latency_ms;
+    if (limits)
+        s->lim = *limits;
+    if (!s->lim.max_clients)
+        s->lim.max_clients = DEFAULT_MAX_CLIENTS;
+    if (!s->lim.idle_ms)
+        s->lim.idle_ms = DEFAULT_IDLE_MS;
+    if (!s->lim.blackhole_ms)
+        s->lim.blackhole_ms = DEFAULT_BLACKHOLE_MS;
+    if (tls && SSL_CTX_up_ref(tls))
+        s->tls = tls;
+    if (cfg->behaviour == MXD_SMTPB_REFUSE)
+        return s; /* nothing listens: the kernel answers with a reset */
+
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1, e = 0;
+    if (fd < 0)
+        e = errno;
+    else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+             fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+             bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0)
+        e = errno;
+    if (!e) {
+        struct sockaddr_in got;
+        socklen_t gl = sizeof got;
+        if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
+            s->port = ntohs(got.sin_port);
+        s->lfd = fd;
+        if (mxd_loop_watch(loop, fd, MXD_EV_READ, on_accept, s) == 0)
+            return s;
+        e = ENOMEM;
+    }
+    snprintf(err, errlen, "lab SMTP: cannot listen on %s:%u: %s", cfg->addr, port, strerror(e));
+    if (fd >= 0)
+        close(fd);
+    SSL_CTX_free(s->tls);
+    free(s);
+    errno = e;
+    return NULL;
+}
+
+void mxd_labsmtp_stop(mxd_labsmtp *s)
+{
+    if (!s)
+        return;
+    if (s->lfd >= 0) {
+        mxd_loop_unwatch(s->loop, s->lfd);
+        close(s->lfd);
+    }
+    for (conn *c = s->conns; c; c = c->next)
+        conn_close(c, false);
+    mxd_loop_cancel(s->loop, s->reap_timer);
+    reap(s->loop, s);
+    SSL_CTX_free(s->tls);
+    free(s);
+}
+
+unsigned mxd_labsmtp_port(const mxd_labsmtp *s)
+{
+    return s->port;
+}
+
+unsigned mxd_labsmtp_sessions(const mxd_labsmtp *s)
+{
+    return s->sessions;
+}
+
+unsigned mxd_labsmtp_active(const mxd_labsmtp *s)
+{
+    return s->active;
+}

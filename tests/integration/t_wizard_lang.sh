@@ -1,0 +1,49 @@
+#!/bin/sh
+# t_wizard_lang.sh — L switches the language mid-step and everything follows:
+# the step, the overlays (help, glossary, details), and back again.
+WIZ_LIB=1 . "$(dirname "$0")/t_wizard_harness.sh"
+wiz_need_lab
+
+wiz_start 80 24 --lang en --lab healthy
+wiz_wait "$(wiz_scn healthy title.en)"
+wiz_keys Enter n
+wiz_wait "$(wiz_cat en step.target title)"
+
+wiz_keys L
+wiz_wait "$(wiz_cat ja step.target title)"
+wiz_wait "状況："
+wiz_wait_gone "$(wiz_cat en step.target title)"
+wiz_wait " $(wiz_cat ja sev.pass label) "
+
+# overlays follow the language too
+wiz_keys '?'
+wiz_wait "キー操作"
+wiz_keys L
+wiz_wait "Keys"
+wiz_keys Escape
+wiz_wait_gone "Keys"
+wiz_wait "$(wiz_cat en step.target title)"
+
+wiz_keys g
+term=$(wiz_cat en glossary.mx term 2>/dev/null)
+[ -n "$term" ] || term=$(awk '/^\[glossary\./ { getline; sub("^term:[ \t]*", ""); print; exit }' "$(wiz_help_dir)"/en/*.cat)
+wiz_wait "$term"
+wiz_keys L
+jterm=$(awk -v t="$term" 'BEGIN { } /^\[glossary\./ { k = $0 } /^term:/ { sub("^term:[ \t]*", ""); if ($0 == t) print k }' "$(wiz_help_dir)"/en/*.cat | head -n 1)
+wiz_wait "$(wiz_cat ja "$(echo "$jterm" | tr -d '[]')" term)"
+wiz_keys g
+wiz_wait "$(wiz_cat ja step.target title)"
+
+# details: the raw MX answer, formatted as records
+wiz_keys d
+wiz_wait "IN MX 10 mx1.healthy.lab.test."
+wiz_wait "S: 220"
+wiz_keys Escape
+wiz_wait "$(wiz_cat ja step.target title)"
+
+wiz_keys L
+wiz_wait "$(wiz_cat en step.target title)"
+wiz_keys q
+[ "$(wiz_exit_status)" = 0 ] || fail "unexpected exit status"
+wiz_assert_restored
+echo ok

@@ -1,0 +1,459 @@
+/* check_ui_screen.c — the wizard's layouts, headless: hand-built results and
+ * findings, both languages, narrow and wide. White-box: it includes the UI's
+ * private header to reach the doc builders that the screens draw. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/ui/uipriv.h"
+#include "mxd/steps.h"
+
+static const char cat_en[] =
+    "[step.mx]\ntitle: MX records\nintro: An MX record tells senders where mail goes.\n"
+    "[step.target]\ntitle: Mail server addresses\nintro: Each host needs an address.\n"
+    "[step.smtp]\ntitle: Mail servers (SMTP)\nintro: Each server is asked for its greeting.\n"
+    "[step.summary]\ntitle: Summary\nintro: The verdict first.\n"
+    "[sev.pass]\nlabel: PASS\n[sev.info]\nlabel: INFO\n[sev.skip]\nlabel: SKIP\n"
+    "[sev.warn]\nlabel: WARN\n[sev.fail]\nlabel: FAIL\n[sev.error]\nlabel: ERROR\n"
+    "[verdict.fail]\ntitle: A problem stops mail\ntext: Mail does not arrive.\n"
+    "[verdict.warn]\ntitle: Works, with warnings\ntext: Mail arrives, late.\n"
+    "[verdict.pass]\ntitle: No problem found\ntext: All good.\n"
+    "[verdict.error]\ntitle: Could not finish\ntext: Try again.\n"
+    "[mx.found]\ntitle: {domain} has MX records\nwhat: The MX records of {domain} are {hosts}.\n"
+    "why: Senders use them.\nnext: Nothing to fix. To check:\\n  nslookup -type=mx {domain}\n"
+    "[smtp.refused]\ntitle: {host} refuses connections\nwhat: {host} ({addr}) refused port 25.\n"
+    "why: Senders retry and then bounce.\nnext: Ask the mail provider to start the server.\n"
+    "[smtp.no_starttls]\ntitle: {host} offers no encryption\nwhat: No STARTTLS on {host}.\n"
+    "why: Mail travels in clear.\nnext: Enable STARTTLS.\n"
+    "[target.cname]\ntitle: {host} is an alias\nwhat: {host} is a CNAME.\nwhy: Some senders refuse.\n"
+    "next: Point the MX at the real name.\n"
+    "[dns.error]\ntitle: DNS failed\nwhat: No answer.\nwhy: Unknown.\nnext: Retry.\n"
+    "[glossary.mx]\nterm: MX record\ntext: The record that names a domain's mail servers.\n"
+    "[glossary.ttl]\nterm: TTL\ntext: How long an answer may be cached.\n";
+
+static const char cat_ja[] =
+    "[step.mx]\ntitle: MXレコードの確認\nintro: MXレコードは、そのドメイン宛てのメールをどのサーバーが受け取るかを示す設定です。\n"
+    "[step.target]\ntitle: メールサーバーのアドレス\nintro: 各ホストにはIPアドレスが必要です。\n"
+    "[step.smtp]\ntitle: メールサーバー（SMTP）\nintro: 各サーバーのあいさつを確認します。\n"
+    "[step.summary]\ntitle: まとめ\nintro: 判定を先に示します。\n"
+    "[sev.pass]\nlabel: 正常\n[sev.info]\nlabel: 情報\n[sev.skip]\nlabel: 省略\n"
+    "[sev.warn]\nlabel: 注意\n[sev.fail]\nlabel: 異常\n[sev.error]\nlabel: エラー\n"
+    "[verdict.fail]\ntitle: メールが届かない問題があります\ntext: メールは届きません。\n"
+    "[mx.found]\ntitle: {domain} にはMXレコードがあります\n"
+    "what: {domain} のMXレコードは {hosts} です。優先度（数値が小さいほど優先）の順に、送信側のサーバーが接続を試みます。\n"
+    "why: 送信側はこのレコードを見て配送先を決めます。\n"
+    "next: 直すところはありません。確かめるには次を実行します。\\n  nslookup -type=mx {domain}\n"
+    "[smtp.refused]\ntitle: {host} が接続を拒否しています\n"
+    "what: {host}（{addr}）の25番ポートへの接続が拒否されました（「接続拒否」）。\n"
+    "why: 送信側はしばらく再送し、その後エラーメール（バウンスメール）を返します。\n"
+    "next: メールサービスの事業者に、サーバーが動いているか確認を依頼してください。\n"
+    "[smtp.no_starttls]\ntitle: {host} は暗号化に対応していません\nwhat: STARTTLSがありません。\n"
+    "why: メールが暗号化されずに届きます。\nnext: STARTTLSを有効にしてください。\n"
+    "[target.cname]\ntitle: {host} は別名です\nwhat: CNAMEです。\nwhy: 拒否する送信側があります。\n"
+    "next: 本来の名前を指定してください。\n"
+    "[glossary.mx]\nterm: MXレコード\ntext: ドメインのメールサーバーを示すレコードです。\n";
+
+static mxd_catalog *cats[MXD_LANG_COUNT];
+static mxd_ui_config cfg;
+static mxd_ui u;
+
+static mxd_rr mx_rr(const char *name, uint16_t pref, const char *host)
+{
+    mxd_rr r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.name, sizeof r.name, "%s", name);
+    r.type = MXD_T_MX;
+    r.rclass = 1;
+    r.ttl = 300;
+    r.u.mx.pref = pref;
+    snprintf(r.u.mx.host, sizeof r.u.mx.host, "%s", host);
+    return r;
+}
+
+static void setup(void)
+{
+    char err[256];
+    cats[MXD_LANG_EN] = mxd_catalog_parse(cat_en, strlen(cat_en), "en", err, sizeof err);
+    ck_assert_msg(cats[MXD_LANG_EN] != NULL, "%s", err);
+    cats[MXD_LANG_JA] = mxd_catalog_parse(cat_ja, strlen(cat_ja), "ja", err, sizeof err);
+    ck_assert_msg(cats[MXD_LANG_JA] != NULL, "%s", err);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.cat[0] = cats[0];
+    cfg.cat[1] = cats[1];
+    memset(&u, 0, sizeof u);
+    u.cfg = &cfg;
+    u.have_input = true;
+    snprintf(u.in.ascii, sizeof u.in.ascii, "example.jp");
+    snprintf(u.in.unicode, sizeof u.in.unicode, "example.jp");
+
+    mxd_result *r = &u.res;
+    snprintf(r->domain, sizeof r->domain, "example.jp");
+    snprintf(r->domain_ascii, sizeof r->domain_ascii, "example.jp");
+    r->finished = true;
+    r->mx.state = MXD_Q_OK;
+    r->mx.type = MXD_T_MX;
+    snprintf(r->mx.name, sizeof r->mx.name, "example.jp");
+    snprintf(r->mx.server, sizeof r->mx.server, "127.0.0.1:5300");
+    r->mx.msg = calloc(1, sizeof *r->mx.msg);
+    r->mx.msg->nan = 3;
+    r->mx.msg->an = calloc(3, sizeof(mxd_rr));
+    r->mx.msg->an[0] = mx_rr("example.jp", 10, "mx1.example.jp");
+    r->mx.msg->an[1] = mx_rr("example.jp", 20, "mx2.example.jp");
+    /* a hostile TXT record in the additional data: must be shown escaped */
+    mxd_rr *t = &r->mx.msg->an[2];
+    snprintf(t->name, sizeof t->name, "example.jp");
+    t->type = MXD_T_TXT;
+    t->ttl = 60;
+    t->data = (uint8_t *)strdup("v=spf1 \x1b]52;c;ZXZpbA==\x07 -all");
+    t->data_len = strlen((char *)t->data);
+
+    r->ntargets = 1;
+    r->targets = calloc(1, sizeof *r->targets);
+    mxd_target *tg = &r->targets[0];
+    tg->pref = 10;
+    snprintf(tg->host, sizeof tg->host, "mx1.example.jp");
+    tg->duplicate_of = -1;
+    tg->naddrs = 1;
+    tg->addrs = calloc(1, sizeof *tg->addrs);
+    tg->addrs[0].family = 2; /* AF_INET */
+    snprintf(tg->addrs[0].text, sizeof tg->addrs[0].text, "192.0.2.25");
+    tg->smtp = calloc(1, sizeof *tg->smtp);
+    tg->smtp[0].state = MXD_SMTP_DONE;
+    tg->smtp[0].end = MXD_SMTP_END_REFUSED;
+    tg->smtp[0].transcript = strdup("C: (connect)\nS: connection refused\n");
+
+    mxd_finding *f = mxd_findings_add(&u.fs, "mx", "mx.found", MXD_SEV_PASS, "");
+    mxd_finding_param(f, "domain", "example.jp");
+    mxd_finding_param(f, "hosts", "10 mx1.example.jp, 20 mx2.example.jp");
+    f = mxd_findings_add(&u.fs, "smtp", "smtp.no_starttls", MXD_SEV_WARN, "mx2.example.jp");
+    mxd_finding_param(f, "host", "mx2.example.jp");
+    f = mxd_findings_add(&u.fs, "target", "target.cname", MXD_SEV_WARN, "mx2.example.jp");
+    mxd_finding_param(f, "host", "mx2.example.jp");
+    f->rank = 2;
+    f = mxd_findings_add(&u.fs, "smtp", "smtp.refused", MXD_SEV_FAIL, "mx1.example.jp");
+    mxd_finding_param(f, "host", "mx1.example.jp");
+    mxd_finding_param(f, "addr", "192.0.2.25");
+    f->rank = 1;
+    f = mxd_findings_add(&u.fs, "mx", "dns.error", MXD_SEV_ERROR, "");
+}
+
+static void teardown(void)
+{
+    mxd_result_free(&u.res);
+    mxd_findings_free(&u.fs);
+    mxd_catalog_free(cats[0]);
+    mxd_catalog_free(cats[1]);
+}
+
+/* True when some line of d contains needle. */
+static bool doc_has(const ui_doc *d, const char *needle, size_t *line)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char *t = doc_line_text(d, i);
+        bool hit = t && strstr(t, needle);
+        free(t);
+        if (hit) {
+            if (line)
+                *line = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void assert_fits(const ui_doc *d, int width, const char *what)
+{
+    ck_assert_msg(!d->failed, "%s: allocation failed", what);
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t j = 0; j < d->l[i].n; j++) {
+            const ui_span *s = &d->l[i].v[j];
+            ck_assert_msg(s->col >= 0 && s->col + s->width <= width,
+                          "%s: line %zu span at %d+%d exceeds %d", what, i, s->col, s->width, width);
+        }
+}
+
+START_TEST(test_step_docs_fit_every_width)
+{
+    static const int widths[] = { 58, 78, 118, 198 };
+    for (int l = 0; l < MXD_LANG_COUNT; l++) {
+        u.lang = (mxd_lang)l;
+        for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+            for (size_t st = 0; st < mxd_nsteps; st++) {
+                ui_doc d = { 0 };
+                build_step_doc(&u, st, widths[w], &d);
+                char what[64];
+                snprintf(what, sizeof what, "%s step %zu width %d", l ? "ja" : "en", st, widths[w]);
+                assert_fits(&d, widths[w], what);
+                doc_free(&d);
+            }
+            ui_doc d = { 0 };
+            build_summary_doc(&u, widths[w], &d);
+            assert_fits(&d, widths[w], "summary");
+            doc_free(&d);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_labels_are_words)
+{
+    u.lang = MXD_LANG_EN;
+    ui_doc d = { 0 };
+    build_step_doc(&u, 2, 78, &d); /* smtp */
+    size_t fail_line, warn_line;
+    ck_assert(doc_has(&d, " FAIL ", &fail_line));
+    ck_assert(doc_has(&d, "mx1.example.jp refuses connections", NULL));
+    ck_assert(doc_has(&d, " WARN ", &warn_line));
+    ck_assert_uint_lt(fail_line, warn_line); /* worst first */
+    doc_free(&d);
+    u.lang = MXD_LANG_JA;
+    memset(&d, 0, sizeof d);
+    build_step_doc(&u, 2, 78, &d);
+    ck_assert(doc_has(&d, " 異常 ", NULL));
+    ck_assert(doc_has(&d, "状況：", NULL));
+    ck_assert(doc_has(&d, "mx1.example.jp が接続を拒否しています", NULL));
+    doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_commands_beside_when_wide)
+{
+    u.lang = MXD_LANG_EN;
+    ui_doc d = { 0 };
+    size_t title_line, cmd_line;
+    build_step_doc(&u, 0, 198, &d);
+    /* the worst finding (dns.error) opens the column; the commands box starts beside it */
+    ck_assert(doc_has(&d, "DNS failed", &title_line));
+    ck_assert(doc_has(&d, "Check it yourself", &cmd_line));
+    ck_assert_uint_eq(title_line, cmd_line); /* side by side: same row */
+    doc_free(&d);
+    memset(&d, 0, sizeof d);
+    build_step_doc(&u, 0, 78, &d);
+    ck_assert(doc_has(&d, "has MX records", &title_line));
+    ck_assert(doc_has(&d, "Check it yourself", &cmd_line));
+    ck_assert_uint_gt(cmd_line, title_line + 3); /* below the finding panel */
+    /* the equivalent command itself is there */
+    ck_assert(doc_has(&d, "nslookup", NULL));
+    doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_ranked_causes)
+{
+    size_t n;
+    const mxd_finding **v = ui_ranked_causes(&u.fs, &n);
+    ck_assert_uint_eq(n, 4); /* the PASS finding is no cause */
+    ck_assert_str_eq(v[0]->id, "smtp.refused");     /* fail */
+    ck_assert_str_eq(v[1]->id, "dns.error");        /* could not test */
+    ck_assert_str_eq(v[2]->id, "target.cname");     /* warn, rank 2 */
+    ck_assert_str_eq(v[3]->id, "smtp.no_starttls"); /* warn, unranked */
+    free(v);
+}
+END_TEST
+
+START_TEST(test_summary_reads_to_caller)
+{
+    u.lang = MXD_LANG_EN;
+    ui_doc d = { 0 };
+    build_summary_doc(&u, 78, &d);
+    size_t a, b, c;
+    ck_assert(doc_has(&d, "Read this to the caller", &a));
+    ck_assert(doc_has(&d, "The most likely cause: mx1.example.jp refuses", &b));
+    ck_assert(doc_has(&d, "What to do: Ask the mail provider", &c));
+    ck_assert(a < b && b < c);
+    ck_assert(doc_has(&d, "1.", NULL));
+    doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_details_formats_records)
+{
+    u.lang = MXD_LANG_EN;
+    ui_doc d = { 0 };
+    build_details_doc(&u, 100, &d);
+    ck_assert(doc_has(&d, "example.jp. 300 IN MX 10 mx1.example.jp.", NULL));
+    ck_assert(doc_has(&d, "example.jp. 300 IN MX 20 mx2.example.jp.", NULL));
+    ck_assert(doc_has(&d, "S: connection refused", NULL));
+    ck_assert(doc_has(&d, "192.0.2.25:25", NULL));
+    /* the escape sequence in the TXT record reaches the screen only as text */
+    ck_assert(doc_has(&d, "\\x1B]52;c;ZXZpbA==", NULL));
+    for (size_t i = 0; i < d.n; i++) {
+        char *t = doc_line_text(&d, i);
+        ck_assert_ptr_null(strchr(t, 0x1b));
+        ck_assert_ptr_null(strchr(t, 0x07));
+        free(t);
+    }
+    doc_free(&d);
+}
+END_TEST
+
+START_TEST(test_glossary_names_the_other_language)
+{
+    u.lang = MXD_LANG_JA;
+    ui_doc d = { 0 };
+    build_glossary_doc(&u, 78, &d);
+    ck_assert(doc_has(&d, "MXレコード (MX record)", NULL));
+    doc_free(&d);
+}
+END_TEST
+
+/* The built-in texts: both languages present, same placeholders in both. */
+static void placeholders(const char *s, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+        const char *e = strchr(p, '}');
+        if (!e)
+            break;
+        strncat(out, p, (size_t)(e - p + 1) < cap - strlen(out) - 1 ? (size_t)(e - p + 1) : 0);
+    }
+}
+
+START_TEST(test_builtin_texts_complete)
+{
+    for (int i = 0; i < T_COUNT; i++) {
+        const char *en = ui_text_builtin((ui_text_id)i, MXD_LANG_EN);
+        const char *ja = ui_text_builtin((ui_text_id)i, MXD_LANG_JA);
+        ck_assert_msg(en && *en, "text %d has no English", i);
+        ck_assert_msg(ja && *ja, "text %d has no Japanese", i);
+        ck_assert_msg(strncmp(ui_text_key((ui_text_id)i), "msg.ui.", 7) == 0, "key of %d", i);
+        char pe[256], pj[256];
+        placeholders(en, pe, sizeof pe);
+        placeholders(ja, pj, sizeof pj);
+        /* order may differ between languages; compare as sets by length and membership */
+        ck_assert_uint_eq(strlen(pe), strlen(pj));
+        for (const char *p = strchr(pe, '{'); p; p = strchr(p + 1, '{')) {
+            char one[64];
+            size_t n = strcspn(p, "}") + 1;
+            snprintf(one, sizeof one, "%.*s", (int)n, p);
+            ck_assert_msg(strstr(pj, one), "%s: %s missing in Japanese", ui_text_key((ui_text_id)i), one);
+        }
+    }
+    /* the catalog overrides a built-in text */
+    char err[128];
+    const char *o = "[msg.ui.tagline]\ntext: overridden\n";
+    mxd_catalog *c = mxd_catalog_parse(o, strlen(o), "o", err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(ui_text(c, MXD_LANG_EN, T_TAGLINE), "overridden");
+    ck_assert_str_eq(ui_text(NULL, MXD_LANG_JA, T_TAGLINE), ui_text_builtin(T_TAGLINE, MXD_LANG_JA));
+    char *f = ui_fmt(NULL, MXD_LANG_EN, T_WAITING, "n", "3", NULL);
+    ck_assert_str_eq(f, "Waiting for 3 answers...");
+    free(f);
+    mxd_catalog_free(c);
+}
+END_TEST
+
+/* ---- atomic export ---- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mxd-uitest-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *b = calloc(1, 4096);
+    size_t n = fread(b, 1, 4095, f);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_export_never_overwrites_unasked)
+{
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/report.txt", tmpdir);
+    ck_assert_int_eq(ui_write_atomic(path, "first\n", 6, false), 0);
+    char *b = slurp(path);
+    ck_assert_str_eq(b, "first\n");
+    free(b);
+    /* a second save without permission is refused and changes nothing */
+    ck_assert_int_eq(ui_write_atomic(path, "second\n", 7, false), EEXIST);
+    b = slurp(path);
+    ck_assert_str_eq(b, "first\n");
+    free(b);
+    /* with permission it replaces the file */
+    ck_assert_int_eq(ui_write_atomic(path, "second\n", 7, true), 0);
+    b = slurp(path);
+    ck_assert_str_eq(b, "second\n");
+    free(b);
+    /* no temporary file is left behind */
+    ck_assert_int_eq(count_entries(tmpdir), 1);
+    /* a folder that does not exist is an error, not a crash */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/missing/report.txt", tmpdir);
+    ck_assert_int_eq(ui_write_atomic(bad, "x", 1, false), ENOENT);
+    ck_assert_int_eq(ui_write_atomic(tmpdir, "x", 1, true), EISDIR);
+    ck_assert_int_eq(count_entries(tmpdir), 1);
+    unlink(path);
+    rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(test_expand_path)
+{
+    setenv("HOME", "/home/someone", 1);
+    char *p = ui_expand_path("~/r.txt");
+    ck_assert_str_eq(p, "/home/someone/r.txt");
+    free(p);
+    p = ui_expand_path("~other/r.txt");
+    ck_assert_str_eq(p, "~other/r.txt");
+    free(p);
+}
+END_TEST
+
+static Suite *ui_suite(void)
+{
+    Suite *s = suite_create("ui_screen");
+    TCase *tc = tcase_create("layout");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_step_docs_fit_every_width);
+    tcase_add_test(tc, test_labels_are_words);
+    tcase_add_test(tc, test_commands_beside_when_wide);
+    tcase_add_test(tc, test_ranked_causes);
+    tcase_add_test(tc, test_summary_reads_to_caller);
+    tcase_add_test(tc, test_details_formats_records);
+    tcase_add_test(tc, test_glossary_names_the_other_language);
+    suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("texts");
+    tcase_add_test(tt, test_builtin_texts_complete);
+    suite_add_tcase(s, tt);
+    TCase *te = tcase_create("export");
+    tcase_add_test(te, test_export_never_overwrites_unasked);
+    tcase_add_test(te, test_expand_path);
+    suite_add_tcase(s, te);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(ui_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
