@@ -365,8 +365,6 @@ void build_summary_doc(const mxd_ui *u, int width, ui_doc *d)
         doc_free(&body);
         doc_line(d);
     }
-    if (u->status)
-        doc_wrap(d, 0, width, u->status_ok ? ST_OKTEXT : ST_ERRTEXT, u->status);
     doc_wrap(d, 0, width, ST_DIM, ui_t(u, T_EXPORT_HINT));
 }
 
@@ -457,7 +455,10 @@ static void details_query(const mxd_query *q, int width, ui_doc *d)
         size_t cnt[3] = { q->msg->nan, q->msg->nns, q->msg->nar };
         static const char *const names[3] = { "answer", "authority", "additional" };
         for (int s = 0; s < 3; s++) {
-            if (cnt[s] == 0)
+            size_t shown = 0;
+            for (size_t i = 0; i < cnt[s]; i++)
+                shown += sec[s][i].type != MXD_T_OPT;
+            if (shown == 0)
                 continue;
             if (s > 0) {
                 char h[32];

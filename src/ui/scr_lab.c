@@ -238,7 +238,8 @@ static ui_res intro_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
                 u->stack[0].sel = (int)i;
         return UI_REDRAW;
     }
-    return ui_scroll_key(s, is_key, ch);
+    ui_res r = ui_scroll_key(s, is_key, ch);
+    return r != UI_UNHANDLED ? r : ui_jump_key(u, is_key, ch);
 }
 
 const ui_screen_ops ui_lab_menu_ops = { "lab-menu", false, menu_draw, menu_key, NULL };

@@ -15,7 +15,7 @@ typedef void (*builder)(const mxd_ui *u, int width, ui_doc *d);
 
 static void draw_overlay(mxd_ui *u, ui_screen *s, ui_text_id title, builder b)
 {
-    int y = 1, x = 2, h = LINES - 2, w = COLS - 4;
+    int y = 1, x = 0, h = LINES - 2, w = COLS; /* covers the page, keeps the bars */
     ui_doc d = { 0 };
     b(u, w - 4, &d);
     draw_scroll_box(u, s, ui_t(u, title), &d, y, x, h, w);

@@ -103,8 +103,7 @@ static void summary_draw(mxd_ui *u, ui_screen *s)
     u->footer = ui_t(u, T_FOOT_SUMMARY);
 }
 
-/* Moves to page i: 0..nsteps-1 are steps, nsteps the summary, -1 the first page. */
-static ui_res go(mxd_ui *u, long i)
+ui_res ui_goto(mxd_ui *u, long i)
 {
     if (i < 0) {
         /* back on the first page, the field has the keys: ready for another domain */
@@ -132,27 +131,27 @@ static bool is_back(bool is_key, wint_t ch)
     return is_key ? (ch == KEY_LEFT || ch == KEY_BACKSPACE) : (ch == 'p' || ch == 127 || ch == 8);
 }
 
-static ui_res jump(mxd_ui *u, bool is_key, wint_t ch)
+ui_res ui_jump_key(mxd_ui *u, bool is_key, wint_t ch)
 {
     if (!is_key && ch >= '1' && ch <= '9' && (size_t)(ch - '1') <= mxd_nsteps)
-        return go(u, (long)(ch - '1'));
+        return ui_goto(u, (long)(ch - '1'));
     return UI_UNHANDLED;
 }
 
 static ui_res step_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
 {
     if (is_next(is_key, ch))
-        return go(u, (long)u->step + 1);
+        return ui_goto(u, (long)u->step + 1);
     if (is_back(is_key, ch))
-        return go(u, (long)u->step - 1);
+        return ui_goto(u, (long)u->step - 1);
     ui_res r = ui_scroll_key(s, is_key, ch);
-    return r != UI_UNHANDLED ? r : jump(u, is_key, ch);
+    return r != UI_UNHANDLED ? r : ui_jump_key(u, is_key, ch);
 }
 
 static ui_res summary_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
 {
     if (is_back(is_key, ch))
-        return go(u, (long)mxd_nsteps - 1);
+        return ui_goto(u, (long)mxd_nsteps - 1);
     if (!is_key && ch == 'e') {
         if (!u->have_input)
             return UI_NOP;
@@ -162,7 +161,7 @@ static ui_res summary_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
     if (is_next(is_key, ch))
         return UI_NOP; /* the last page */
     ui_res r = ui_scroll_key(s, is_key, ch);
-    return r != UI_UNHANDLED ? r : jump(u, is_key, ch);
+    return r != UI_UNHANDLED ? r : ui_jump_key(u, is_key, ch);
 }
 
 const ui_screen_ops ui_step_ops = { "step", false, step_draw, step_key, NULL };

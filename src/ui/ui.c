@@ -402,6 +402,12 @@ static void on_key(mxd_ui *u, bool is_key, wint_t ch)
         u->dirty = true;
         return;
     }
+    /* a message stays until the next key */
+    if (u->status) {
+        free(u->status);
+        u->status = NULL;
+        u->dirty = true;
+    }
     ui_screen *top = ui_top(u);
     ui_res r;
     if (too_small()) {
@@ -534,8 +540,35 @@ static void draw_header(mxd_ui *u)
 static void draw_footer(mxd_ui *u)
 {
     draw_fill(u, LINES - 1, 0, COLS, ST_BAR);
-    if (u->footer)
-        draw_text(u, LINES - 1, 1, u->footer, COLS - 2, ST_BAR);
+    if (!u->footer)
+        return;
+    const char *f = u->footer;
+    char tight[512];
+    /* Narrow window: the hints are separated by one space instead of two, so
+     * the last ones (q quit) stay visible. */
+    if (mxd_text_width(f, strlen(f)) > COLS - 2 && strlen(f) < sizeof tight) {
+        size_t n = 0;
+        for (const char *p = f; *p; p++)
+            if (!(p[0] == ' ' && p[1] == ' '))
+                tight[n++] = *p;
+        tight[n] = '\0';
+        f = tight;
+    }
+    draw_text(u, LINES - 1, 1, f, COLS - 2, ST_BAR);
+}
+
+/* The one-line message (a saved report, a re-run) just above the footer. */
+static void draw_status(mxd_ui *u)
+{
+    if (!u->status)
+        return;
+    ui_doc d = { 0 };
+    doc_wrap(&d, 0, COLS - 2, u->status_ok ? ST_OKTEXT : ST_ERRTEXT, u->status);
+    int n = (int)d.n < 3 ? (int)d.n : 3;
+    for (int i = 0; i < n; i++)
+        draw_fill(u, LINES - 1 - n + i, 0, COLS, ST_NORMAL);
+    draw_doc(u, &d, 0, LINES - 1 - n, 1, n, COLS - 2);
+    doc_free(&d);
 }
 
 static void draw_frame(mxd_ui *u)
@@ -552,6 +585,7 @@ static void draw_frame(mxd_ui *u)
         for (int i = 0; i < u->depth; i++)
             u->stack[i].ops->draw(u, &u->stack[i]);
         draw_footer(u);
+        draw_status(u);
     }
     if (u->cur_y >= 0 && u->cur_x >= 0) {
         curs_set(1);

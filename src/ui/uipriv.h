@@ -299,6 +299,10 @@ void ui_stop_diagnosis(mxd_ui *u);
 bool ui_running(const mxd_ui *u);
 /* Pending answers of one step ("mx", "target", "smtp"), from the result model. */
 unsigned ui_step_pending(const mxd_ui *u, const char *step, bool *blocked);
+/* Moves to page i: 0..nsteps-1 are the steps, nsteps the summary, -1 the
+ * first page; and the digit keys that jump there ('1' = first step). */
+ui_res ui_goto(mxd_ui *u, long i);
+ui_res ui_jump_key(mxd_ui *u, bool is_key, wint_t ch);
 /* Asks before quitting while probes run; returns what the caller returns. */
 ui_res ui_request_quit(mxd_ui *u);
 void ui_set_status(mxd_ui *u, bool ok, char *msg_owned);

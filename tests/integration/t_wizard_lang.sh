@@ -25,18 +25,20 @@ wiz_wait_gone "Keys"
 wiz_wait "$(wiz_cat en step.target title)"
 
 wiz_keys g
-term=$(wiz_cat en glossary.mx term 2>/dev/null)
-[ -n "$term" ] || term=$(awk '/^\[glossary\./ { getline; sub("^term:[ \t]*", ""); print; exit }' "$(wiz_help_dir)"/en/*.cat)
-wiz_wait "$term"
+gkey=$(awk '/^\[glossary\./ { print substr($0, 2, length($0) - 2); exit }' "$(wiz_help_dir)"/en/*.cat)
+en_term=$(wiz_cat en "$gkey" term)
+ja_term=$(wiz_cat ja "$gkey" term)
+# each entry names the term in the other language too
+wiz_wait "$en_term ($ja_term)"
 wiz_keys L
-jterm=$(awk -v t="$term" 'BEGIN { } /^\[glossary\./ { k = $0 } /^term:/ { sub("^term:[ \t]*", ""); if ($0 == t) print k }' "$(wiz_help_dir)"/en/*.cat | head -n 1)
-wiz_wait "$(wiz_cat ja "$(echo "$jterm" | tr -d '[]')" term)"
+wiz_wait "$ja_term ($en_term)"
 wiz_keys g
 wiz_wait "$(wiz_cat ja step.target title)"
 
 # details: the raw MX answer, formatted as records
 wiz_keys d
 wiz_wait "IN MX 10 mx1.healthy.lab.test."
+wiz_keys End
 wiz_wait "S: 220"
 wiz_keys Escape
 wiz_wait "$(wiz_cat ja step.target title)"

@@ -34,6 +34,29 @@ static const mxd_rr *find_rr(const mxd_scn_zone *z, const char *name, uint16_t t
 
 /* ------------------------------------------------------------ built-in files */
 
+/* tests/integration/t_scenarios.sh reads "expect:" with sed, one line, ids split
+ * by spaces: built-in files keep that simple form (the parser allows more). */
+static void assert_expect_on_one_line(const mxd_scenario *s)
+{
+    FILE *f = fopen(s->path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[4096];
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "expect:", 7) == 0) {
+            found++;
+            size_t k = 0;
+            for (char *save = NULL, *t = strtok_r(line + 7, " \t\n", &save); t;
+                 t = strtok_r(NULL, " \t\n", &save), k++) {
+                ck_assert_msg(k < s->nexpect, "%s: expect line has extra ids", s->path);
+                ck_assert_str_eq(t, s->expect[k]);
+            }
+            ck_assert_msg(k == s->nexpect, "%s: expect continues past its line", s->path);
+        }
+    fclose(f);
+    ck_assert_msg(found == 1, "%s: %d expect lines", s->path, found);
+}
+
 START_TEST(test_builtin_all_parse)
 {
     mxd_scenario *list;
@@ -51,6 +74,7 @@ START_TEST(test_builtin_all_parse)
             ck_assert_msg(s->answer[l] && *s->answer[l], "%s: answer", s->path);
         }
         ck_assert_msg(s->nexpect > 0, "%s: no expect", s->path);
+        assert_expect_on_one_line(s);
         ck_assert_msg(strcmp(s->level, "beginner") == 0 || strcmp(s->level, "advanced") == 0,
                       "%s: level", s->path);
         ck_assert_msg(strlen(s->domain) > 9 &&
