@@ -47,7 +47,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all run check unit integration asan deps install uninstall clean bench
+.PHONY: all run check unit integration asan valgrind deps install uninstall clean bench
 
 all: $(BIN)
 
@@ -88,6 +88,13 @@ integration: $(BIN)
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit integration
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory valgrind
+
+# The integration tests that exercise every probe and server, with the binary
+# under valgrind (timing-sensitive tests are left to the normal and ASan runs).
+VALGRIND_TESTS := t_scenarios t_report_fixture t_cli
+valgrind: $(BIN)
+	$(Q)MXD_BIN=tests/valgrind-mxdoctor.sh sh tests/integration/run.sh $(VALGRIND_TESTS)
 
 # The whole suite again under AddressSanitizer + UBSan, in its own build folder.
 asan:

@@ -6,7 +6,13 @@ set -u
 export MXD_BIN
 dir=$(dirname "$0")
 pass=0; fail=0; skip=0
-for t in "$dir"/t_*.sh; do
+# With arguments, only the named tests (e.g. `run.sh t_cli t_scenarios`).
+if [ $# -gt 0 ]; then
+  tests=""; for n in "$@"; do tests="$tests $dir/$n.sh"; done
+else
+  tests=$(ls "$dir"/t_*.sh 2>/dev/null)
+fi
+for t in $tests; do
   [ -e "$t" ] || continue
   out=$(sh "$t" 2>&1); rc=$?
   name=$(basename "$t" .sh)

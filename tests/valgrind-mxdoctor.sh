@@ -1,0 +1,6 @@
+#!/bin/sh
+# Runs mxdoctor under valgrind for `make valgrind`: any memory error or leak
+# makes it exit 99, which every integration test treats as a failure.
+here=$(dirname "$0")
+exec valgrind -q --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect "$here/../${MXD_VG_BIN:-mxdoctor}" "$@"
