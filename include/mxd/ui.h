@@ -39,8 +39,8 @@ typedef struct mxd_ui_config {
  * Returns the process exit status: the verdict's status (0 pass, 1 warn, 2 fail,
  * 3 could not diagnose) when a diagnosis finished, 3 when the user left a
  * diagnosis unfinished, 0 when none was started, 64 for a lab scenario that does
- * not load, 130 after SIGINT and 143 after SIGTERM. The terminal is restored on
- * every one of these paths. */
+ * not load, 129 after SIGHUP (or a terminal that went away), 130 after SIGINT and
+ * 143 after SIGTERM. The terminal is restored on every one of these paths. */
 int mxd_ui_run(const mxd_ui_config *cfg);
 
 /* ---- Wrapping by display width (wrap.c) ----

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <idn2.h>
+
 #include "mxd/catalog.h"
 #include "mxd/sanitize.h"
 #include "mxd/strbuf.h"
@@ -581,6 +583,19 @@ static bool shell_safe(const char *v)
     return true;
 }
 
+/* Commands want the ASCII form of a name: 例え.jp becomes xn--r8jz45g.jp; anything
+ * that still is not a plain name becomes UNSAFE-NAME. */
+static void put_command_value(mxd_sb *sb, const char *v)
+{
+    char *ascii = NULL;
+    if (idn2_to_ascii_8z(v, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT) == IDN2_OK &&
+        shell_safe(ascii))
+        mxd_sb_puts(sb, ascii);
+    else
+        mxd_sb_puts(sb, "UNSAFE-NAME");
+    idn2_free(ascii);
+}
+
 char *mxd_catalog_format(const mxd_catalog *c, const char *key, const char *field,
                          const mxd_param *params, size_t nparams)
 {
@@ -609,7 +624,10 @@ char *mxd_catalog_format(const mxd_catalog *c, const char *key, const char *fiel
                         mxd_sb_free(&sb);
                         return NULL;
                     }
-                    mxd_sb_puts(&sb, on_command_line(t, p) && !shell_safe(v) ? "UNSAFE-NAME" : v);
+                    if (on_command_line(t, p) && !shell_safe(v))
+                        put_command_value(&sb, v);
+                    else
+                        mxd_sb_puts(&sb, v);
                     free(v);
                     p += n + 1;
                     continue;

@@ -93,11 +93,11 @@ void doc_rule(ui_doc *d, size_t li, int col, int n, ui_span_kind kind, ui_style 
     s->kind = (unsigned char)kind;
 }
 
-size_t doc_wrap_hang(ui_doc *d, int col, int width, int hang, const char *lead,
-                     ui_style lead_st, const char *text, ui_style st)
+/* One paragraph (no newline in text): the first line at full width with the
+ * lead in front, the others indented by hang. */
+static size_t wrap_para(ui_doc *d, int col, int width, int hang, const char *lead,
+                        ui_style lead_st, const char *text, ui_style st)
 {
-    if (!text)
-        text = "";
     size_t ll = lead ? strlen(lead) : 0;
     /* The lead is wrapped together with the text so a short lead and the first
      * words share a line; its bytes keep their own style. */
@@ -168,6 +168,39 @@ size_t doc_wrap_hang(ui_doc *d, int col, int width, int hang, const char *lead,
         free(v);
     }
     free(all);
+    return added;
+}
+
+size_t doc_wrap_hang(ui_doc *d, int col, int width, int hang, const char *lead,
+                     ui_style lead_st, const char *text, ui_style st)
+{
+    if (!text)
+        text = "";
+    size_t added = 0;
+    bool first = true;
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, "\n");
+        char *para = malloc(n + 1);
+        if (!para) {
+            d->failed = true;
+            return added;
+        }
+        memcpy(para, p, n);
+        para[n] = '\0';
+        /* An indented line (a command in the catalog's "next") wraps under
+         * itself, two columns further in, so it still reads as one command. */
+        int indent = (int)strspn(para, " ");
+        int h = first ? hang : 0;
+        if (indent > 0 && indent + 2 < width / 2)
+            h = indent + 2;
+        added += wrap_para(d, col, width, h, first ? lead : NULL, lead_st, para, st);
+        free(para);
+        first = false;
+        p += n;
+        if (*p != '\n')
+            break;
+        p++;
+    }
     return added;
 }
 

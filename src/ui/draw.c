@@ -259,7 +259,7 @@ ui_res ui_scroll_key(ui_screen *s, bool is_key, wint_t ch)
         case KEY_PPAGE: s->scroll -= page; break;
         case KEY_NPAGE: s->scroll += page; break;
         case KEY_HOME: s->scroll = 0; break;
-        case KEY_END: s->scroll = s->max_scroll; break;
+        case KEY_END: s->scroll = s->page_rows > 0 ? s->max_scroll : 1 << 20; break;
         default: return UI_UNHANDLED;
         }
     } else {
@@ -271,7 +271,9 @@ ui_res ui_scroll_key(ui_screen *s, bool is_key, wint_t ch)
         default: return UI_UNHANDLED;
         }
     }
-    if (s->scroll > s->max_scroll)
+    /* Before the screen's first draw its length is unknown (keys that arrive
+     * together with the one that opened it): the draw clamps instead. */
+    if (s->page_rows > 0 && s->scroll > s->max_scroll)
         s->scroll = s->max_scroll;
     if (s->scroll < 0)
         s->scroll = 0;

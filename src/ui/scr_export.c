@@ -85,7 +85,7 @@ static void export_draw(mxd_ui *u, ui_screen *s)
         char *t = mxd_le_text(&e->name);
         path = t ? ui_expand_path(t) : NULL;
         free(t);
-        char *q = ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_EXISTS, "path", path, NULL);
+        char *q = ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_EXISTS, "path", path, UI_END);
         doc_wrap(&msg, 0, iw, ST_BOLD, q ? q : "");
         free(q);
     } else if (e->msg) {
@@ -101,8 +101,10 @@ static void export_draw(mxd_ui *u, ui_screen *s)
     int fx = cx + draw_text(u, cy, cx, ui_t(u, T_EXPORT_FORMAT), iw, ST_BOLD) + 1;
     for (int i = 0; i < 3; i++) {
         char b[32];
-        snprintf(b, sizeof b, " %s ", fmt_names[i]);
-        fx += draw_text(u, cy, fx, b, x + w - 2 - fx, i == fmt_index(e->fmt) ? ST_SEL : ST_NORMAL);
+        bool cur = i == fmt_index(e->fmt);
+        /* brackets as well as reverse video: readable without colour */
+        snprintf(b, sizeof b, "%s%s%s", cur ? "[" : " ", fmt_names[i], cur ? "]" : " ");
+        fx += draw_text(u, cy, fx, b, x + w - 2 - fx, cur ? ST_SEL : ST_NORMAL);
         fx += 1;
     }
     draw_text(u, cy + 1, cx, ui_t(u, T_EXPORT_FILE), iw, ST_BOLD);
@@ -113,7 +115,7 @@ static void export_draw(mxd_ui *u, ui_screen *s)
     int ccol;
     mxd_le_view(&e->name, iw, &first, &ccol);
     mxd_lineedit view = e->name;
-    view.buf = e->name.buf + first;
+    view.buf = e->name.buf ? e->name.buf + first : NULL;
     view.len = e->name.len - first;
     char *t = mxd_le_text(&view);
     if (t)
@@ -154,14 +156,14 @@ static ui_res save(mxd_ui *u, export_state *e, bool overwrite)
     e->confirm = false;
     if (rc != 0) {
         set_msg(e, ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_FAIL, "path", path, "error",
-                          strerror(rc), NULL));
+                          strerror(rc), UI_END));
         free(path);
         return UI_REDRAW;
     }
     char nb[32];
     snprintf(nb, sizeof nb, "%zu", bytes);
     ui_set_status(u, true, ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_OK, "path", path,
-                                  "bytes", nb, NULL));
+                                  "bytes", nb, UI_END));
     free(path);
     ui_pop(u);
     return UI_REDRAW;

@@ -3,7 +3,8 @@
  * Two places take keys here: the list of choices and the domain field. While
  * the field has them, every printable key is text (a URL may hold '?', a name
  * may hold 'q'), so the wizard's letter keys only work on the list and the
- * field offers F1/F2 instead; Tab and Esc move between the two.
+ * field offers F1 (help), F2 (language) and F10 (quit) instead; Tab and Esc
+ * move between the two.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static const ui_text_id choice_text[GOAL_COUNT] = {
 /* The choices whose own steps do not exist yet say so (no empty promises). */
 static ui_text_id not_yet_note(ui_goal g)
 {
-    return g == GOAL_OUTBOUND ? T_NOT_YET_OUTBOUND : g == GOAL_BOUNCE ? T_NOT_YET_BOUNCE : T_COUNT;
+    return ui_goal_missing_note(g);
 }
 
 /* Lays the page out; *field_line gets the doc line the field is drawn on. */
@@ -52,10 +53,15 @@ static void build(const mxd_ui *u, int width, ui_doc *d, size_t *field_line)
     }
     doc_wrap(d, 0, width, ST_HEAD, ui_t(u, T_FIELD_LABEL));
     *field_line = doc_line(d);
-    if (u->field_err)
-        doc_wrap(d, 2, width - 2, ST_ERRTEXT, u->field_err);
-    if (u->engine_err[0])
-        doc_wrap(d, 2, width - 2, ST_ERRTEXT, u->engine_err);
+    char *fe = ui_field_error_text(u);
+    if (fe)
+        doc_wrap(d, 2, width - 2, ST_ERRTEXT, fe);
+    free(fe);
+    if (u->engine_err[0]) {
+        char *m = ui_err_text(u, T_ENGINE_FAILED, u->engine_err);
+        doc_wrap(d, 2, width - 2, ST_ERRTEXT, m ? m : u->engine_err);
+        free(m);
+    }
 }
 
 static void draw_field(mxd_ui *u, int y, int x, int w)
@@ -71,7 +77,7 @@ static void draw_field(mxd_ui *u, int y, int x, int w)
     mxd_le_view(le, w, &first, &ccol);
     /* the visible part, as UTF-8 */
     mxd_lineedit view = *le;
-    view.buf = le->buf + first;
+    view.buf = le->buf ? le->buf + first : NULL;
     view.len = le->len - first;
     char *t = mxd_le_text(&view);
     if (t) {
@@ -106,12 +112,6 @@ static void input_draw(mxd_ui *u, ui_screen *s)
     u->footer = ui_t(u, u->focus_field ? T_FOOT_FIELD : T_FOOT_CHOICES);
 }
 
-static void set_field_error(mxd_ui *u, char *msg)
-{
-    free(u->field_err);
-    u->field_err = msg;
-}
-
 /* Enter in the field: normalise, then start (or keep) the diagnosis. */
 static ui_res submit(mxd_ui *u)
 {
@@ -121,13 +121,12 @@ static ui_res submit(mxd_ui *u)
     mxd_input in;
     mxd_input_status st = mxd_input_normalize(typed, &in);
     if (st != MXD_IN_OK) {
-        mxd_param p[2] = { { (char *)"input", typed }, { (char *)"detail", in.detail } };
         /* what was typed stays in the field, to be corrected */
-        set_field_error(u, ui_cat_fmt(u, mxd_input_status_key(st), "text", p, 2));
+        ui_field_error(u, st, typed, in.detail);
         free(typed);
         return UI_REDRAW;
     }
-    set_field_error(u, NULL);
+    ui_field_error(u, MXD_IN_OK, NULL, NULL);
     mxd_le_history_add(&u->field, typed);
     free(typed);
     bool same = u->have_input && u->eng && !u->scn && strcmp(in.ascii, u->in.ascii) == 0;
@@ -153,7 +152,7 @@ static ui_res choose(mxd_ui *u)
      * go on with it; otherwise the field takes the keys. */
     if (u->field.len > 0) {
         ui_res r = submit(u);
-        if (u->field_err || u->engine_err[0])
+        if (u->field_st != MXD_IN_OK || u->engine_err[0])
             u->focus_field = 1;
         return r;
     }

@@ -44,9 +44,7 @@ int ui_lab_begin(mxd_ui *u, const mxd_scenario *scn)
     char err[256] = "";
     mxd_lab *lab = mxd_lab_start(u->loop, scn, u->cfg->lab_latency_ms, err, sizeof err);
     if (!lab) {
-        char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_LAB_FAILED, "error", err, NULL);
-        snprintf(u->lab_err, sizeof u->lab_err, "%s", m ? m : err);
-        free(m);
+        snprintf(u->lab_err, sizeof u->lab_err, "%s", err[0] ? err : "?");
         return -1;
     }
     u->lab = lab;
@@ -55,9 +53,7 @@ int ui_lab_begin(mxd_ui *u, const mxd_scenario *scn)
     mxd_lab_apply(lab, &u->opts);
     mxd_input in;
     if (mxd_input_normalize(scn->domain, &in) != MXD_IN_OK) {
-        char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_LAB_FAILED, "error", scn->domain, NULL);
-        snprintf(u->lab_err, sizeof u->lab_err, "%s", m ? m : "");
-        free(m);
+        snprintf(u->lab_err, sizeof u->lab_err, "%.200s", scn->domain);
         ui_lab_end(u);
         return -1;
     }
@@ -95,7 +91,7 @@ static void menu_draw(mxd_ui *u, ui_screen *s)
     doc_line(&d);
     if (u->nscns == 0) {
         char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_LAB_NONE, "dir",
-                         u->helpdir ? u->helpdir : "help", NULL);
+                         u->helpdir ? u->helpdir : "help", UI_END);
         doc_wrap(&d, 0, width, ST_ERRTEXT, m ? m : "");
         free(m);
     }
@@ -129,18 +125,27 @@ static void menu_draw(mxd_ui *u, ui_screen *s)
     }
     if (u->lab_err[0]) {
         doc_line(&d);
-        doc_wrap(&d, 0, width, ST_ERRTEXT, u->lab_err);
+        char *m = ui_err_text(u, T_LAB_FAILED, u->lab_err);
+        doc_wrap(&d, 0, width, ST_ERRTEXT, m ? m : u->lab_err);
+        free(m);
     }
-    /* keep the selection in view */
+    /* keep the selection in view; a list longer than the screen gives up its
+     * last row to say so */
+    int vis = (int)d.n > rows ? rows - 1 : rows;
     if ((int)sel_first < s->scroll)
         s->scroll = (int)sel_first;
-    if ((int)sel_last >= s->scroll + rows)
-        s->scroll = (int)sel_last - rows + 1;
-    if (u->lab_err[0] && (int)d.n > rows && s->scroll < (int)d.n - rows)
-        s->scroll = (int)d.n - rows; /* the error must be seen */
+    if ((int)sel_last >= s->scroll + vis)
+        s->scroll = (int)sel_last - vis + 1;
+    if (u->lab_err[0] && (int)d.n > vis && s->scroll < (int)d.n - vis)
+        s->scroll = (int)d.n - vis; /* the error must be seen */
     if (s->scroll < 0)
         s->scroll = 0;
-    draw_doc(u, &d, s->scroll, top, 1, rows, width);
+    draw_doc(u, &d, s->scroll, top, 1, vis, width);
+    if (s->scroll + vis < (int)d.n) {
+        const char *m = ui_t(u, T_MORE_BELOW);
+        int mw = mxd_text_width(m, strlen(m));
+        draw_text(u, top + rows - 1, COLS - 2 - mw, m, mw, ST_DIM);
+    }
     doc_free(&d);
     u->footer = ui_t(u, T_FOOT_LAB_MENU);
 }
@@ -208,8 +213,11 @@ static void intro_draw(mxd_ui *u, ui_screen *s)
         doc_line(&d);
         doc_wrap(&d, 0, width, ST_DIM, ui_t(u, T_LAB_START));
     }
-    if (u->engine_err[0])
-        doc_wrap(&d, 0, width, ST_ERRTEXT, u->engine_err);
+    if (u->engine_err[0]) {
+        char *m = ui_err_text(u, T_ENGINE_FAILED, u->engine_err);
+        doc_wrap(&d, 0, width, ST_ERRTEXT, m ? m : u->engine_err);
+        free(m);
+    }
     int rows = ui_body_rows(u);
     s->page_rows = rows;
     s->max_scroll = (int)d.n > rows ? (int)d.n - rows : 0;

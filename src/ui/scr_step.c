@@ -135,6 +135,8 @@ ui_res ui_jump_key(mxd_ui *u, bool is_key, wint_t ch)
 {
     if (!is_key && ch >= '1' && ch <= '9' && (size_t)(ch - '1') <= mxd_nsteps)
         return ui_goto(u, (long)(ch - '1'));
+    if (!is_key && ch == 's')
+        return ui_goto(u, (long)mxd_nsteps);
     return UI_UNHANDLED;
 }
 

@@ -54,8 +54,8 @@ static const ui_text_def builtin[T_COUNT] = {
                         "ドメイン名（メールアドレスやURLのままでも構いません）：" },
     [T_FOOT_CHOICES] = { "Up/Down choose  Enter select  L language  ? help  q quit",
                          "上下キー:選択  Enter:決定  L:言語  ?:ヘルプ  q:終了" },
-    [T_FOOT_FIELD] = { "Enter start  Tab choices  Up/Down history  F1 help  F2 language",
-                       "Enter:開始  Tab:選択肢へ  上下キー:履歴  F1:ヘルプ  F2:言語" },
+    [T_FOOT_FIELD] = { "Enter start  Tab choices  Up/Down history  F1 help  F2 language  F10 quit",
+                       "Enter:開始  Tab:選択肢へ  上下キー:履歴  F1:ヘルプ  F2:言語  F10:終了" },
     [T_FOOT_STEP] = { "n next  p back  d details  g glossary  r re-run  ? help  q quit",
                       "n:次へ  p:戻る  d:詳細  g:用語集  r:再実行  ?:ヘルプ  q:終了" },
     [T_FOOT_SUMMARY] = { "e save report  p back  d details  g glossary  r re-run  ? help  q quit",
@@ -123,6 +123,7 @@ static const ui_text_def builtin[T_COUNT] = {
     [T_HELP_TITLE] = { "Keys", "キー操作" },
     [T_HELP_KEYS] = { "n, Right, Enter|next step\n"
         "p, Left, Backspace|previous step\n"
+        "1 ... 9, s|go to a step by its number, s to the summary\n"
         "Up, Down, PgUp, PgDn, Space|scroll\n"
         "d|details: the DNS answers and SMTP conversations as they came\n"
         "g|glossary\n"
@@ -132,11 +133,12 @@ static const ui_text_def builtin[T_COUNT] = {
         "h|hint (practice lab)\n"
         "?, F1|this help\n"
         "Esc|close a window\n"
-        "q|quit\n"
+        "q, F10|quit\n"
         "|In the domain field: Left, Right, Home, End move the cursor; Up and Down bring "
         "back earlier entries; Ctrl-U clears the field; Tab goes back to the choices.",
         "n・右キー・Enter|次のステップへ\n"
         "p・左キー・Backspace|前のステップへ\n"
+        "1～9・s|番号のステップへ移動（s はまとめ）\n"
         "上下キー・PgUp・PgDn・Space|スクロール\n"
         "d|詳細（DNSの応答とSMTPのやり取りを、そのまま表示）\n"
         "g|用語集\n"
@@ -146,7 +148,7 @@ static const ui_text_def builtin[T_COUNT] = {
         "h|ヒント（練習ラボ）\n"
         "?・F1|このヘルプ\n"
         "Esc|ウィンドウを閉じる\n"
-        "q|終了\n"
+        "q・F10|終了\n"
         "|ドメイン名の入力欄では、左右キー・Home・End でカーソルを動かします。"
         "上下キーで前に入力した内容を呼び出し、Ctrl-U で入力欄を空にし、Tab で選択肢に戻ります。" },
     [T_GLOSSARY_TITLE] = { "Glossary", "用語集" },

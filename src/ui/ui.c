@@ -151,6 +151,32 @@ const char *ui_sev_label(const mxd_ui *u, mxd_severity s)
     return (unsigned)s < sizeof upper / sizeof upper[0] ? upper[s] : "?";
 }
 
+void ui_field_error(mxd_ui *u, mxd_input_status st, const char *typed, const char *detail)
+{
+    free(u->field_typed);
+    u->field_typed = NULL;
+    u->field_st = st;
+    u->field_detail[0] = '\0';
+    if (st == MXD_IN_OK)
+        return;
+    u->field_typed = strdup(typed ? typed : "");
+    snprintf(u->field_detail, sizeof u->field_detail, "%s", detail ? detail : "");
+}
+
+char *ui_field_error_text(const mxd_ui *u)
+{
+    if (u->field_st == MXD_IN_OK)
+        return NULL;
+    mxd_param p[2] = { { (char *)"input", u->field_typed ? u->field_typed : (char *)"" },
+                       { (char *)"detail", (char *)u->field_detail } };
+    return ui_cat_fmt(u, mxd_input_status_key(u->field_st), "text", p, 2);
+}
+
+char *ui_err_text(const mxd_ui *u, ui_text_id id, const char *raw)
+{
+    return ui_fmt(u->cfg->cat[u->lang], u->lang, id, "error", raw, UI_END);
+}
+
 void ui_set_status(mxd_ui *u, bool ok, char *msg_owned)
 {
     free(u->status);
@@ -270,18 +296,12 @@ int ui_start_diagnosis(mxd_ui *u)
     char err[200] = "";
     u->eng = mxd_engine_new(u->loop, &u->opts, err, sizeof err);
     if (!u->eng) {
-        char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_ENGINE_FAILED, "error", err, NULL);
-        snprintf(u->engine_err, sizeof u->engine_err, "%s", m ? m : err);
-        free(m);
+        snprintf(u->engine_err, sizeof u->engine_err, "%s", err[0] ? err : "?");
         return -1;
     }
     u->have_input = true;
-    if (mxd_engine_start(u->eng, &u->in, &u->res, on_change, u) != 0) {
-        char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_ENGINE_FAILED, "error", u->in.ascii,
-                         NULL);
-        snprintf(u->engine_err, sizeof u->engine_err, "%s", m ? m : "");
-        free(m);
-    }
+    if (mxd_engine_start(u->eng, &u->in, &u->res, on_change, u) != 0)
+        snprintf(u->engine_err, sizeof u->engine_err, "%s", u->in.ascii);
     on_change(u);
     if (ui_running(u))
         u->spin_timer = mxd_loop_timer(u->loop, 120, spin_tick, u);
@@ -319,7 +339,9 @@ unsigned ui_step_pending(const mxd_ui *u, const char *step, bool *blocked)
         *blocked = mx + tg > 0 && smtp == 0;
         return smtp;
     }
-    return 0;
+    /* A step this file does not know in detail (added to mxd_steps later):
+     * while anything runs, say how much is still out. */
+    return mxd_engine_inflight(u->eng);
 }
 
 /* ---- quitting ---- */
@@ -353,6 +375,7 @@ static ui_res global_key(mxd_ui *u, bool is_key, wint_t ch)
         switch (ch) {
         case KEY_F(1): return toggle_overlay(u, &ui_help_ops);
         case KEY_F(2): return toggle_lang(u);
+        case KEY_F(10): return ui_request_quit(u); /* q is text in a field */
         default: return UI_NOP;
         }
     }
@@ -481,7 +504,7 @@ static void draw_too_small(mxd_ui *u)
     snprintf(mc, sizeof mc, "%d", UI_MIN_COLS);
     snprintf(mr, sizeof mr, "%d", UI_MIN_ROWS);
     char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_TOO_SMALL, "cols", cols, "rows", rows,
-                     "min_cols", mc, "min_rows", mr, NULL);
+                     "min_cols", mc, "min_rows", mr, UI_END);
     ui_doc d = { 0 };
     int w = COLS - 2 > 1 ? COLS - 2 : 1;
     doc_wrap(&d, 0, w, ST_BOLD, m ? m : "");
@@ -510,7 +533,7 @@ static void draw_header(mxd_ui *u)
         if (ui_running(u)) {
             static const char spin[] = "|/-\\";
             snprintf(num, sizeof num, "%u", mxd_engine_inflight(u->eng));
-            char *r = ui_fmt(u->cfg->cat[u->lang], u->lang, T_RUNNING, "n", num, NULL);
+            char *r = ui_fmt(u->cfg->cat[u->lang], u->lang, T_RUNNING, "n", num, UI_END);
             size_t n = r ? strlen(r) + 4 : 0;
             st = r ? malloc(n) : NULL;
             if (st)
@@ -522,7 +545,7 @@ static void draw_header(mxd_ui *u)
             else
                 snprintf(num, sizeof num, "%.1f s", u->res.elapsed_ms / 1000.0);
             st = ui_fmt(u->cfg->cat[u->lang], u->lang, u->res.timed_out ? T_TIMED_OUT : T_FINISHED,
-                        "time", num, NULL);
+                        "time", num, UI_END);
         }
         if (st) {
             const char *ls = ui_t(u, T_LANG_SWITCH);
@@ -537,24 +560,51 @@ static void draw_header(mxd_ui *u)
         draw_text(u, 0, COLS - lw - 1, ls, lw, ST_BAR);
 }
 
+/* The key hints, items separated by two spaces. A narrow window gets them
+ * separated by one space, then loses items from the middle: the first ones
+ * (where to go) and the last one (how to quit) always stay. */
 static void draw_footer(mxd_ui *u)
 {
     draw_fill(u, LINES - 1, 0, COLS, ST_BAR);
     if (!u->footer)
         return;
+    int avail = COLS - 2;
     const char *f = u->footer;
-    char tight[512];
-    /* Narrow window: the hints are separated by one space instead of two, so
-     * the last ones (q quit) stay visible. */
-    if (mxd_text_width(f, strlen(f)) > COLS - 2 && strlen(f) < sizeof tight) {
-        size_t n = 0;
-        for (const char *p = f; *p; p++)
-            if (!(p[0] == ' ' && p[1] == ' '))
-                tight[n++] = *p;
-        tight[n] = '\0';
-        f = tight;
+    if (mxd_text_width(f, strlen(f)) <= avail) {
+        draw_text(u, LINES - 1, 1, f, avail, ST_BAR);
+        return;
     }
-    draw_text(u, LINES - 1, 1, f, COLS - 2, ST_BAR);
+    const char *item[16];
+    size_t len[16], n = 0;
+    for (const char *p = f; *p && n < 16;) {
+        const char *e = strstr(p, "  ");
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        item[n] = p;
+        len[n++] = l;
+        p += l;
+        while (*p == ' ')
+            p++;
+    }
+    bool keep[16];
+    for (size_t i = 0; i < n; i++)
+        keep[i] = true;
+    for (size_t drop = n >= 2 ? n - 2 : 0;; drop--) {
+        int w = -1;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i])
+                w += 1 + mxd_text_width(item[i], len[i]);
+        if (w <= avail || drop == 0)
+            break;
+        keep[drop] = false;
+    }
+    int x = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)(len[i] < 255 ? len[i] : 255), item[i]);
+        x += draw_text(u, LINES - 1, x, buf, COLS - 1 - x, ST_BAR) + 1;
+    }
 }
 
 /* The one-line message (a saved report, a re-run) just above the footer. */
@@ -635,13 +685,36 @@ static int resolve_scenario(mxd_ui *u, const mxd_scenario **out)
 
 /* ---- entry point ---- */
 
+/* Starting a lab means generating its certificates: tens of milliseconds.
+ * The question page is drawn first and the lab starts right after, from the
+ * loop, so the first frame never waits for OpenSSL. */
+static void start_lab_later(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    mxd_ui *u = arg;
+    const mxd_scenario *scn = u->scn;
+    const ui_screen_ops *was = u->stack[0].ops;
+    size_t step = u->step;
+    u->scn = NULL;
+    if (!scn)
+        return;
+    if (ui_lab_begin(u, scn) != 0) {
+        ui_set_page(u, &ui_lab_menu_ops);
+        return;
+    }
+    if (was == &ui_step_ops || was == &ui_summary_ops) { /* the reader was quick */
+        u->step = step;
+        ui_set_page(u, was);
+    }
+}
+
 static void first_page(mxd_ui *u, const mxd_scenario *scn)
 {
     u->depth = 1;
     if (scn) {
-        if (ui_lab_begin(u, scn) == 0)
-            return;
-        ui_set_page(u, &ui_lab_menu_ops);
+        u->scn = scn; /* shown by the question page until the lab is up */
+        ui_set_page(u, &ui_lab_intro_ops);
+        mxd_loop_timer(u->loop, 0, start_lab_later, u);
         return;
     }
     if (u->cfg->lab) {
@@ -661,9 +734,7 @@ static void first_page(mxd_ui *u, const mxd_scenario *scn)
             ui_start_diagnosis(u);
             u->focus_field = 0;
         } else {
-            mxd_param p[2] = { { (char *)"input", (char *)u->cfg->initial_input },
-                               { (char *)"detail", in.detail } };
-            u->field_err = ui_cat_fmt(u, mxd_input_status_key(st), "text", p, 2);
+            ui_field_error(u, st, u->cfg->initial_input, in.detail);
         }
     } else {
         u->focus_field = 0;
@@ -766,7 +837,7 @@ out_free:
         mxd_scenario_free(&u->scns[i]);
     free(u->scns);
     mxd_le_free(&u->field);
-    free(u->field_err);
+    free(u->field_typed);
     free(u->status);
     if (u->loop)
         mxd_loop_free(u->loop);

@@ -119,10 +119,13 @@ typedef enum {
     T_COUNT
 } ui_text_id;
 
-/* A parameter list for ui_fmt(): pairs of key, value, ended by NULL. */
+/* The end of ui_fmt()'s key/value list: a typed null pointer, because a bare
+ * NULL may be an int in a variadic call. */
+#define UI_END ((const char *)NULL)
+
 /* Returns the text (borrowed: the catalog's or the built-in one). */
 const char *ui_text(const mxd_catalog *cat, mxd_lang lang, ui_text_id id);
-/* The text with {placeholders} filled from the NULL-terminated key/value list.
+/* The text with {placeholders} filled from the key/value list ended by UI_END.
  * Returns a new string the caller frees, or NULL on ENOMEM. */
 char *ui_fmt(const mxd_catalog *cat, mxd_lang lang, ui_text_id id, ...);
 /* The catalog key a text can be overridden with ("msg.ui.tagline"). */
@@ -246,7 +249,7 @@ struct mxd_ui {
     mxd_result res;
     mxd_findings fs;
     ui_goal goal;
-    char engine_err[256];
+    char engine_err[256];      /* why the engine did not start (raw; formatted when drawn) */
     uint64_t spin_timer;
     unsigned spin;
 
@@ -257,7 +260,7 @@ struct mxd_ui {
     bool own_scn_loaded;
     const mxd_scenario *scn;   /* the running scenario, or NULL */
     mxd_lab *lab;
-    char lab_err[256];
+    char lab_err[256];         /* why the lab did not start (raw; formatted when drawn) */
 
     /* the screen */
     ui_screen stack[UI_STACK_MAX];
@@ -265,7 +268,9 @@ struct mxd_ui {
     size_t step;               /* the step page shows mxd_steps[step] */
     mxd_lineedit field;        /* the domain field (its history lasts the session) */
     int focus_field;           /* input page: 1 when the field has the keys */
-    char *field_err;           /* owned: the message under the field */
+    mxd_input_status field_st; /* the input error under the field; MXD_IN_OK: none */
+    char *field_typed;         /* owned: what was typed when it was refused */
+    char field_detail[160];
     char *status;              /* owned: a one-line message (export result) */
     bool status_ok;
     const char *footer;        /* set by the top screen's draw */
@@ -287,6 +292,14 @@ char *ui_cat_fmt(const mxd_ui *u, const char *key, const char *field,
 /* The severity's label word ("FAIL", or the catalog's translation). Borrowed. */
 const char *ui_sev_label(const mxd_ui *u, mxd_severity s);
 
+/* The input error to show under the field (MXD_IN_OK clears it); kept as
+ * status and text so it is worded again in the current language. */
+void ui_field_error(mxd_ui *u, mxd_input_status st, const char *typed, const char *detail);
+/* The message under the field, or NULL when none. Caller frees. */
+char *ui_field_error_text(const mxd_ui *u);
+/* An error text in the current language: id's sentence with {error} = raw. Caller frees. */
+char *ui_err_text(const mxd_ui *u, ui_text_id id, const char *raw);
+
 /* The screen stack. */
 void ui_set_page(mxd_ui *u, const ui_screen_ops *ops);
 void ui_push(mxd_ui *u, const ui_screen_ops *ops, void *data);
@@ -300,7 +313,7 @@ bool ui_running(const mxd_ui *u);
 /* Pending answers of one step ("mx", "target", "smtp"), from the result model. */
 unsigned ui_step_pending(const mxd_ui *u, const char *step, bool *blocked);
 /* Moves to page i: 0..nsteps-1 are the steps, nsteps the summary, -1 the
- * first page; and the digit keys that jump there ('1' = first step). */
+ * first page; and the keys that jump there ('1' = first step, 's' summary). */
 ui_res ui_goto(mxd_ui *u, long i);
 ui_res ui_jump_key(mxd_ui *u, bool is_key, wint_t ch);
 /* Asks before quitting while probes run; returns what the caller returns. */
@@ -327,6 +340,10 @@ ui_res ui_scroll_key(ui_screen *s, bool is_key, wint_t ch);
 /* Body area of a page: between the header and the footer. */
 int ui_body_top(const mxd_ui *u);
 int ui_body_rows(const mxd_ui *u);
+
+/* For a goal whose own step is not in mxd_steps yet: the note that says so
+ * (T_NOT_YET_*); T_COUNT when the goal's checks exist. */
+ui_text_id ui_goal_missing_note(ui_goal g);
 
 /* Content builders (no curses; used by the screens and by tests). */
 void build_step_doc(const mxd_ui *u, size_t step, int width, ui_doc *d);

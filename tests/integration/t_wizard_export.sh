@@ -9,7 +9,7 @@ out="$WIZ_TMP/out"
 mkdir -p "$out"
 wiz_start 80 24 --lang en --lab healthy
 wiz_wait "$(wiz_scn healthy title.en)"
-wiz_keys Enter 4
+wiz_keys Enter s
 wiz_wait "$(wiz_cat en verdict.pass title)"
 
 # first save: text

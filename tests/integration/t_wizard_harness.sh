@@ -82,6 +82,24 @@ wiz_wait_gone() {
     done
 }
 
+# wiz_next_until TEXT — presses n until TEXT shows, walking through steps the
+# test does not name (the step table grows; the walk should not break). Call
+# it once the diagnosis is over, so only the page changes the screen.
+wiz_next_until() {
+    [ -n "$1" ] || fail "nothing to wait for (a catalog or scenario lookup came back empty)"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        wiz_has "$1" && return 0
+        before=$(wiz_cap)
+        wiz_keys n
+        end=$(($(date +%s) + WIZ_TIMEOUT))
+        while [ "$(wiz_cap)" = "$before" ]; do
+            [ "$(date +%s)" -ge "$end" ] && fail "n did not change the page"
+            sleep 0.05
+        done
+    done
+    wiz_has "$1" || fail "never reached: $1"
+}
+
 wiz_has() { case $(wiz_cap) in *"$1"*) return 0 ;; esac; return 1; }
 wiz_keys() { wiz_tmux send-keys -t w "$@"; }
 wiz_type() { wiz_tmux send-keys -t w -l "$1"; }

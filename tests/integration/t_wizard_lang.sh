@@ -4,7 +4,8 @@
 WIZ_LIB=1 . "$(dirname "$0")/t_wizard_harness.sh"
 wiz_need_lab
 
-wiz_start 80 24 --lang en --lab healthy
+# the scenario given as a file path rather than an id
+wiz_start 80 24 --lang en --lab "$(wiz_help_dir)/scenarios/01-healthy.scn"
 wiz_wait "$(wiz_scn healthy title.en)"
 wiz_keys Enter n
 wiz_wait "$(wiz_cat en step.target title)"
@@ -45,6 +46,12 @@ wiz_wait "$(wiz_cat ja step.target title)"
 
 wiz_keys L
 wiz_wait "$(wiz_cat en step.target title)"
+
+# r runs everything again, and it finishes again
+wiz_keys r
+wiz_wait "Running the checks again."
+wiz_wait "done in"
+wiz_wait "$(wiz_cat en target.ok title | sed "s/{host}/mx1.healthy.lab.test/")"
 wiz_keys q
 [ "$(wiz_exit_status)" = 0 ] || fail "unexpected exit status"
 wiz_assert_restored

@@ -43,7 +43,7 @@ wiz_tmux kill-server
 # q when the diagnosis is over: no question; the status is the verdict's
 wiz_start 80 24 --lang en --lab all-down
 wiz_wait "$(wiz_scn all-down title.en)"
-wiz_keys 4
+wiz_keys s
 wiz_wait "$(wiz_cat en verdict.fail title)"
 wiz_wait "done in"          # the silent server's timeout has passed
 wiz_keys q

@@ -18,6 +18,8 @@ for n, line in enumerate(sys.stdin.read().splitlines()):
 ' "$1" || fail "a line is wider than $1 columns"
 }
 
+# Japanese with no locale in the environment: the wizard picks C.UTF-8 itself
+WIZ_ENV="-u LANG -u LC_ALL -u LC_CTYPE -u LC_MESSAGES"
 wiz_start 80 24 --lang ja --lab healthy
 wiz_wait "$(wiz_scn healthy title.ja)"
 wiz_keys Enter

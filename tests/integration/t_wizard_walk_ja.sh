@@ -12,18 +12,17 @@ wiz_wait "$(wiz_scn primary-down title.ja)"
 wiz_wait "$(wiz_prefix "$(wiz_scn primary-down question.ja)" 15)"
 
 wiz_keys Enter
+wiz_wait "完了"
 wiz_wait "$(wiz_cat ja step.mx title)"
 wiz_wait "状況："
 wiz_keys n
 wiz_wait "$(wiz_cat ja step.target title)"
-wiz_keys n
-wiz_wait "$(wiz_cat ja step.smtp title)"
+wiz_next_until "$(wiz_cat ja step.smtp title)"
 # the failing primary comes first, labelled with the catalog's word for "warn"
 wiz_wait " $(wiz_cat ja sev.warn label) "
 wiz_wait "$(wiz_cat ja smtp.refused title | sed "s/{host}/mx1.$dom/" | cut -c1-30)"
 
-wiz_keys n
-wiz_wait "$(wiz_cat ja verdict.warn title)"
+wiz_next_until "$(wiz_cat ja verdict.warn title)"
 wiz_wait "電話口で伝える内容"
 # causes are numbered, most likely first
 wiz_keys Down Down Down Down Down Down Down Down

@@ -139,6 +139,16 @@ START_TEST(test_history)
 {
     mxd_lineedit le;
     mxd_le_init(&le, 0);
+    /* a field never typed in: every operation is safe on it */
+    assert_text(&le, "");
+    ck_assert_int_eq(mxd_le_cursor_col(&le), 0);
+    size_t first;
+    int col;
+    mxd_le_view(&le, 10, &first, &col);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_int_eq(col, 0);
+    ck_assert(!mxd_le_do(&le, MXD_LE_BACKSPACE));
+    ck_assert(!mxd_le_do(&le, MXD_LE_KILL_WORD));
     ck_assert(!mxd_le_do(&le, MXD_LE_HIST_PREV)); /* empty history */
     ck_assert_int_eq(mxd_le_history_add(&le, "example.com"), 0);
     ck_assert_int_eq(mxd_le_history_add(&le, "例え.jp"), 0);

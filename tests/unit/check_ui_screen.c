@@ -302,6 +302,32 @@ START_TEST(test_glossary_names_the_other_language)
 }
 END_TEST
 
+START_TEST(test_indented_lines_wrap_under_themselves)
+{
+    /* a command in a catalog "next" text, too long for the panel */
+    ui_doc d = { 0 };
+    doc_wrap_lead(&d, 0, 30, "Next:", ST_BOLD,
+                  "To check:\n  Test-NetConnection mx1.example.jp -Port 25 (Windows PowerShell)",
+                  ST_NORMAL);
+    ck_assert_uint_ge(d.n, 3);
+    char *l0 = doc_line_text(&d, 0), *l1 = doc_line_text(&d, 1), *l2 = doc_line_text(&d, 2);
+    ck_assert_str_eq(l0, "Next: To check:");
+    ck_assert_str_eq(l1, "  Test-NetConnection");     /* the paragraph keeps its indent */
+    ck_assert(strncmp(l2, "    ", 4) == 0 && l2[4] != ' '); /* and wraps two further in */
+    free(l0);
+    free(l1);
+    free(l2);
+    assert_fits(&d, 30, "indented");
+    doc_free(&d);
+    /* a Japanese label ending in a full-width colon takes no extra space */
+    doc_wrap_lead(&d, 0, 40, "対処：", ST_BOLD, "再送してください。", ST_NORMAL);
+    l0 = doc_line_text(&d, 0);
+    ck_assert_str_eq(l0, "対処：再送してください。");
+    free(l0);
+    doc_free(&d);
+}
+END_TEST
+
 /* The built-in texts: both languages present, same placeholders in both. */
 static void placeholders(const char *s, char *out, size_t cap)
 {
@@ -341,7 +367,7 @@ START_TEST(test_builtin_texts_complete)
     ck_assert_ptr_nonnull(c);
     ck_assert_str_eq(ui_text(c, MXD_LANG_EN, T_TAGLINE), "overridden");
     ck_assert_str_eq(ui_text(NULL, MXD_LANG_JA, T_TAGLINE), ui_text_builtin(T_TAGLINE, MXD_LANG_JA));
-    char *f = ui_fmt(NULL, MXD_LANG_EN, T_WAITING, "n", "3", NULL);
+    char *f = ui_fmt(NULL, MXD_LANG_EN, T_WAITING, "n", "3", UI_END);
     ck_assert_str_eq(f, "Waiting for 3 answers...");
     free(f);
     mxd_catalog_free(c);
@@ -438,6 +464,7 @@ static Suite *ui_suite(void)
     tcase_add_test(tc, test_summary_reads_to_caller);
     tcase_add_test(tc, test_details_formats_records);
     tcase_add_test(tc, test_glossary_names_the_other_language);
+    tcase_add_test(tc, test_indented_lines_wrap_under_themselves);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("texts");
     tcase_add_test(tt, test_builtin_texts_complete);
