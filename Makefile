@@ -16,7 +16,7 @@ BUILD     ?= build
 VERSION   := 0.1.0
 
 CC        ?= cc
-PKGS      := ncursesw libcares libidn2 openssl
+PKGS      := ncursesw libcares libidn2 openssl libpsl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -84,6 +84,10 @@ unit: $(UNIT_BIN)
 
 integration: $(BIN)
 	$(Q)MXD_BIN=./$(BIN) sh tests/integration/run.sh
+
+# Speed and scale on the practice lab, not part of check (help/BENCHMARKS.md).
+bench: all
+	sh bench/run.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit integration

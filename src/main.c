@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "mxd/bounce.h"
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
 #include "mxd/dnsclient.h"
@@ -30,7 +31,7 @@
 #define MAX_RESOLVERS 8
 
 typedef struct cli {
-    bool report, lab, lab_list, allow_private, no_smtp, loopback_only;
+    bool report, lab, lab_list, allow_private, no_smtp, loopback_only, explain;
     const char *lab_serve;
     X509 *ca;                /* --ca-file, owned */
     mxd_format format;
@@ -77,6 +78,7 @@ static void print_help(const cli *c)
     printf("mxdoctor %s — why does mail to this domain not arrive?\n\n"
            "usage: mxdoctor [options] [DOMAIN]\n"
            "       mxdoctor --report [--format text|json|markdown] DOMAIN\n"
+           "       mxdoctor --explain [FILE]   (a pasted bounce or log line)\n"
            "       mxdoctor --lab [SCENARIO] | --lab-list\n\n"
            "DOMAIN may be a domain, an e-mail address or a URL, in Unicode or full width.\n\n"
            "  --report               run every step, print the report, exit\n"
@@ -90,6 +92,7 @@ static void print_help(const cli *c)
            "  --no-smtp              skip the SMTP probes (e.g. where port 25 is blocked)\n"
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
            "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
+           "  --explain [FILE]       decode a bounce or mail-log line (stdin when FILE is absent or -)\n"
            "  --lab [SCENARIO|FILE]  practice lab: broken domains served on loopback, offline\n"
            "  --lab-list             list the practice-lab scenarios\n"
            "  --lab-latency MS       delay every lab DNS answer and SMTP reply\n"
@@ -115,7 +118,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_EXPLAIN
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +133,7 @@ static const struct option long_opts[] = {
     { "no-smtp", no_argument, NULL, OPT_NO_SMTP },
     { "loopback-only", no_argument, NULL, OPT_LOOPBACK_ONLY },
     { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "explain", no_argument, NULL, OPT_EXPLAIN },
     { "lab", no_argument, NULL, OPT_LAB },
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
     { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
@@ -209,6 +213,7 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_ALLOW_PRIVATE: c->allow_private = true; break;
         case OPT_NO_SMTP: c->no_smtp = true; break;
         case OPT_LOOPBACK_ONLY: c->loopback_only = true; break;
+        case OPT_EXPLAIN: c->explain = true; break;
         case OPT_CA_FILE: {
             FILE *f = fopen(optarg, "r");
             X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -418,7 +423,10 @@ int main(int argc, char **argv)
     base_options(&c, &o);
     bool interactive = !c.report && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 
-    if (c.lab_list) {
+    if (c.explain) {
+        /* The positional argument is a file (or "-"), never a domain here. */
+        rc = mxd_explain_main(NULL, c.positional, c.format, c.cat[c.lang], stdout);
+    } else if (c.lab_list) {
         rc = lab_list(&c);
     } else if (c.lab_serve) {
         rc = lab_serve(&c, loop);

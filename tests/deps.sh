@@ -5,7 +5,7 @@
 set -u
 
 PKGS="build-essential pkg-config clang libncurses-dev libc-ares-dev libidn2-dev
-libssl-dev libunistring-dev check libsubunit-dev tmux valgrind openssl locales
+libssl-dev libpsl-dev libunistring-dev check libsubunit-dev tmux valgrind openssl locales
 python3"
 
 missing=""

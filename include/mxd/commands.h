@@ -41,6 +41,16 @@ typedef struct mxd_command {
 size_t mxd_commands_for_step(const char *step, const mxd_result *r, mxd_command **out);
 void mxd_commands_free(mxd_command *v, size_t n);
 
+struct mxd_propagation;
+/* The commands of step "propagation" from its own data (mxd_commands_for_step
+ * hands "propagation" here once mxd_result carries that data): for every
+ * authoritative server address asked, its own view with recursion off — the
+ * zone's SOA and the domain's MX, on dns_port (0: 53) — then how to flush the
+ * DNS cache of the computer where a sending program runs. Same grouping,
+ * ownership and safety rules as mxd_commands_for_step(); d NULL gives 0. */
+size_t mxd_commands_for_propagation(const struct mxd_propagation *d, unsigned dns_port,
+                                    mxd_command **out);
+
 /* A short human name for a platform id ("Windows (cmd)", "PowerShell",
  * "macOS / Linux"); static. Unknown ids come back unchanged. */
 const char *mxd_platform_label(const char *platform);

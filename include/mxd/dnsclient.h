@@ -30,6 +30,14 @@ mxd_dns *mxd_dns_new(mxd_loop *loop, const char *servers, unsigned timeout_ms,
 /* Sends one question; cb runs exactly once (possibly before this returns, with
  * ERROR, when the name is invalid). arg is borrowed. Returns 0 or -1 (ENOMEM). */
 int mxd_dns_query(mxd_dns *d, const char *name, uint16_t type, mxd_dns_cb cb, void *arg);
+/* The same, tagged with owner (borrowed, never dereferenced), so a module that
+ * shares the engine's client can stop listening with mxd_dns_forget(). */
+int mxd_dns_query_owned(mxd_dns *d, const void *owner, const char *name, uint16_t type,
+                        mxd_dns_cb cb, void *arg);
+/* Drops every unfinished query of owner: their callbacks will never run (the
+ * answers, when they come, are discarded). For cancelling a sub-run that shares
+ * this client. */
+void mxd_dns_forget(mxd_dns *d, const void *owner);
 unsigned mxd_dns_pending(const mxd_dns *d);
 /* Destroys the channel; callbacks of unfinished queries are not called. */
 void mxd_dns_free(mxd_dns *d);

@@ -38,9 +38,17 @@ enum { MXD_LABSMTP_MAX_LINE = 4096 }; /* longest command line accepted, CRLF inc
  *           server that cannot do TLS; the server takes its own reference.
  *   latency_ms  extra delay before every reply (the lab's --lab-latency), added
  *           to cfg->delay_ms. For the tarpit, cfg->delay_ms is instead the pause
- *           between greeting bytes (0: 1000 ms).
+ *           between greeting bytes (0: 1000 ms); for hostile-split, the pause
+ *           between any two bytes it sends (0: 1 ms).
  *   limits  may be NULL.
  * A MXD_SMTPB_REFUSE server opens no socket at all, so connections are refused.
+ * A MXD_SMTPB_FILTERED server listens with a one-place accept queue, fills it
+ * with connections of its own and never accepts, so Linux drops every further
+ * SYN and a client's connect() times out; this start waits (on loopback, a
+ * moment) for the queue to fill and fails with ENOTSUP when the kernel does not
+ * report it full. Hostile servers (MXD_SMTPB_HOSTILE_*) bound what they hold:
+ * the endless greeting stops at 8 MiB, a never-reading connection is let go
+ * once the client hangs up (or after limits->blackhole_ms).
  * Returns an owned server (mxd_labsmtp_stop), or NULL with err; when the port was
  * taken, errno is EADDRINUSE so the caller can try another. loop is borrowed and
  * must outlive the server. The socket listens before this returns: the server

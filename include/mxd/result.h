@@ -121,11 +121,16 @@ typedef struct mxd_options {
     int timeout_s;          /* per network operation */
     unsigned smtp_port;
     unsigned dns_port;
+    unsigned https_port;    /* MTA-STS policy fetches; 0: 443 (the lab sets its own) */
     bool allow_private;     /* private and loopback addresses are not errors */
     bool allow_loopback;    /* the lab: 127/8 is fine, other private ranges are not */
     bool loopback_only;     /* never connect outside 127.0.0.0/8 (the lab, tests) */
     bool no_smtp;
     char **resolvers; size_t nresolvers; /* "ADDR[:PORT]", borrowed */
+    char **compare_resolvers; size_t ncompare_resolvers; /* --compare-resolvers: names or
+                                         "ADDR[:PORT]", borrowed (propagation step) */
+    char **dkim_selectors; size_t ndkim_selectors; /* --dkim-selector values, borrowed;
+                                         tried before the common ones (policy step) */
     const void *extra_ca;   /* X509 * to trust besides the system store (the lab's CA) */
     const char *ehlo_name;  /* name to greet with; NULL: "mxdoctor.invalid" */
 } mxd_options;

@@ -49,6 +49,19 @@ typedef enum {
     MXD_SMTPB_NO_STARTTLS,  /* does not offer STARTTLS */
     MXD_SMTPB_TARPIT,       /* greets one byte at a time, slowly */
     MXD_SMTPB_INJECT,       /* sends a command right after the 220 to STARTTLS */
+    MXD_SMTPB_CLOSE,        /* greets 220, hangs up as soon as EHLO/HELO arrives */
+    MXD_SMTPB_GARBAGE,      /* another service on port 25: an SSH banner, not SMTP */
+    MXD_SMTPB_TLS_GARBAGE,  /* 220 to STARTTLS, then answers the TLS hello in plain text */
+    MXD_SMTPB_FILTERED,     /* a firewall that drops SYNs: connections time out */
+    /* Hostile servers, for "never trust what a server says" (issue 8). */
+    MXD_SMTPB_HOSTILE_SPLIT,    /* everything it says, one byte per packet */
+    MXD_SMTPB_HOSTILE_LONGLINE, /* a 100 KB greeting line */
+    MXD_SMTPB_HOSTILE_ENDLESS,  /* a multi-line greeting that never ends */
+    MXD_SMTPB_HOSTILE_BYTES,    /* NUL bytes and invalid UTF-8 in its text */
+    MXD_SMTPB_HOSTILE_ESCAPES,  /* terminal escapes: clear screen, OSC 52, window title */
+    MXD_SMTPB_HOSTILE_BIDI,     /* bidirectional overrides (U+202E) in its text */
+    MXD_SMTPB_HOSTILE_RESET,    /* a TCP reset in the middle of the EHLO reply */
+    MXD_SMTPB_HOSTILE_NOREAD,   /* greets, then never reads another byte */
 } mxd_smtp_behaviour;
 
 typedef enum {
@@ -64,7 +77,8 @@ typedef struct mxd_scn_smtp {
     mxd_smtp_behaviour behaviour;
     mxd_cert_kind cert;
     unsigned delay_ms;       /* extra delay before every reply; for tarpit, the pause
-                                between greeting bytes instead (0: 1000 ms) */
+                                between greeting bytes instead (0: 1000 ms); for
+                                hostile-split, between any two bytes (0: 1 ms) */
     int line;
 } mxd_scn_smtp;
 

@@ -17,7 +17,9 @@
 typedef struct mxd_smtp_reply {
     int code;            /* 200..599 */
     size_t nlines;
-    char **lines;        /* the text after "NNN-"/"NNN ", raw bytes without CRLF; owned */
+    char **lines;        /* the text after "NNN-"/"NNN ", raw bytes without CRLF, NUL-
+                            terminated for convenience but may hold NULs: see lens; owned */
+    size_t *lens;        /* byte length of each line; owned */
 } mxd_smtp_reply;
 
 typedef enum {

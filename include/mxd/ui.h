@@ -21,6 +21,108 @@
 #include "mxd/catalog.h"
 #include "mxd/result.h"
 
+/* ---- The wizard's own sentences ----
+ *
+ * Every sentence of the wizard's chrome (choices, prompts, key hints, labels)
+ * lives in the help catalog only, as entry "msg.ui.<name>", field "text", in
+ * help/<lang>/ui.cat; the program holds no second copy. This one list names
+ * them: the wizard builds its text ids from it and tests/unit/check_catalog.c
+ * walks it, so a text the code uses cannot go missing from a language unseen.
+ * X(ID, "name", "placeholders"): the placeholders are the {names} the wizard
+ * fills, space-separated; a translation may use those and no others. A
+ * missing entry shows as "[msg.ui.<name>.text]", like every other catalog text. */
+#define MXD_UI_TEXTS(X) \
+    X(TAGLINE, "tagline", "") \
+    X(Q_WHAT, "q_what", "") \
+    X(CHOICE_INBOUND, "choice_inbound", "") \
+    X(CHOICE_OUTBOUND, "choice_outbound", "") \
+    X(CHOICE_BOUNCE, "choice_bounce", "") \
+    X(CHOICE_ALL, "choice_all", "") \
+    X(CHOICE_LAB, "choice_lab", "") \
+    X(NOT_YET_TAG, "not_yet_tag", "") \
+    X(NOT_YET_OUTBOUND, "not_yet_outbound", "") \
+    X(FIELD_LABEL, "field_label", "") \
+    X(FOOT_CHOICES, "foot_choices", "") \
+    X(FOOT_FIELD, "foot_field", "") \
+    X(FOOT_STEP, "foot_step", "") \
+    X(FOOT_SUMMARY, "foot_summary", "") \
+    X(FOOT_OVERLAY, "foot_overlay", "") \
+    X(FOOT_LAB_MENU, "foot_lab_menu", "") \
+    X(FOOT_LAB_INTRO, "foot_lab_intro", "") \
+    X(FOOT_PROMPT, "foot_prompt", "") \
+    X(LANG_SWITCH, "lang_switch", "") \
+    X(RUNNING, "running", "n") \
+    X(FINISHED, "finished", "time") \
+    X(TIMED_OUT, "timed_out", "time") \
+    X(WAITING, "waiting", "n") \
+    X(WAITING_EARLIER, "waiting_earlier", "") \
+    X(NOTHING_YET, "nothing_yet", "") \
+    X(NO_FINDINGS, "no_findings", "") \
+    X(WHAT, "what", "") \
+    X(WHY, "why", "") \
+    X(NEXT, "next", "") \
+    X(COMMANDS, "commands", "") \
+    X(NO_COMMANDS, "no_commands", "") \
+    X(MORE_BELOW, "more_below", "") \
+    X(SUMMARY_RUNNING, "summary_running", "") \
+    X(CAUSES, "causes", "") \
+    X(NO_CAUSES, "no_causes", "") \
+    X(NEXT_ACTIONS, "next_actions", "") \
+    X(CALLER, "caller", "") \
+    X(CALLER_CAUSE, "caller_cause", "title") \
+    X(CALLER_NEXT, "caller_next", "next") \
+    X(EXPORT_HINT, "export_hint", "") \
+    X(EXPORT_TITLE, "export_title", "") \
+    X(EXPORT_FORMAT, "export_format", "") \
+    X(EXPORT_FILE, "export_file", "") \
+    X(EXPORT_KEYS, "export_keys", "") \
+    X(EXPORT_EXISTS, "export_exists", "path") \
+    X(EXPORT_OK, "export_ok", "path bytes") \
+    X(EXPORT_FAIL, "export_fail", "path error") \
+    X(EXPORT_EMPTY, "export_empty", "") \
+    X(QUIT_RUNNING, "quit_running", "") \
+    X(TOO_SMALL, "too_small", "cols rows min_cols min_rows") \
+    X(HELP_TITLE, "help_title", "") \
+    X(HELP_KEYS, "help_keys", "") \
+    X(GLOSSARY_TITLE, "glossary_title", "") \
+    X(GLOSSARY_EMPTY, "glossary_empty", "") \
+    X(DETAILS_TITLE, "details_title", "") \
+    X(DETAILS_DNS, "details_dns", "") \
+    X(DETAILS_SMTP, "details_smtp", "") \
+    X(DETAILS_NONE, "details_none", "") \
+    X(DETAILS_NO_SMTP, "details_no_smtp", "") \
+    X(LAB_MENU_TITLE, "lab_menu_title", "") \
+    X(LAB_NONE, "lab_none", "dir") \
+    X(LAB_FAILED, "lab_failed", "error") \
+    X(LAB_QUESTION, "lab_question", "") \
+    X(LAB_HINT, "lab_hint", "") \
+    X(LAB_NO_HINT, "lab_no_hint", "") \
+    X(LAB_ANSWER, "lab_answer", "") \
+    X(LAB_START, "lab_start", "") \
+    X(LEVEL_BEGINNER, "level_beginner", "") \
+    X(LEVEL_ADVANCED, "level_advanced", "") \
+    X(ENGINE_FAILED, "engine_failed", "error") \
+    X(RERUN, "rerun", "") \
+    X(NO_DIAGNOSIS, "no_diagnosis", "") \
+    X(STEP_COUNTER, "step_counter", "i n") \
+    X(PASTE_TITLE, "paste_title", "") \
+    X(PASTE_INTRO, "paste_intro", "") \
+    X(PASTE_SIZE, "paste_size", "lines bytes") \
+    X(PASTE_FULL, "paste_full", "max") \
+    X(PASTE_EMPTY, "paste_empty", "") \
+    X(PASTE_DECODE, "paste_decode", "") \
+    X(FOOT_PASTE, "foot_paste", "") \
+    X(FOOT_BOUNCE, "foot_bounce", "") \
+    X(BOUNCE_TITLE, "bounce_title", "") \
+    X(BOUNCE_FOUND, "bounce_found", "n") \
+    X(BOUNCE_RECIPIENT, "bounce_recipient", "") \
+    X(BOUNCE_CODE, "bounce_code", "") \
+    X(BOUNCE_SERVER, "bounce_server", "") \
+    X(BOUNCE_STEP, "bounce_step", "") \
+    X(BOUNCE_JUMP, "bounce_jump", "key domain") \
+    X(BOUNCE_JUMP_SENDER, "bounce_jump_sender", "key domain") \
+    X(BOUNCE_RUN, "bounce_run", "")
+
 /* ---- Entry point ---- */
 
 typedef struct mxd_ui_config {

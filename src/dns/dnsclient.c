@@ -21,6 +21,7 @@ typedef struct query {
     mxd_dns *d;
     mxd_dns_cb cb;
     void *arg;
+    const void *owner;
     uint64_t started;
     uint64_t deadline_timer;
     bool finished;         /* the user's callback ran (deadline or answer) */
@@ -185,9 +186,29 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 
 int mxd_dns_query(mxd_dns *d, const char *name, uint16_t type, mxd_dns_cb cb, void *arg)
 {
+    return mxd_dns_query_owned(d, NULL, name, type, cb, arg);
+}
+
+void mxd_dns_forget(mxd_dns *d, const void *owner)
+{
+    for (query *q = d->live; q; q = q->next) {
+        if (q->finished || q->owner != owner || !owner)
+            continue;
+        if (q->deadline_timer)
+            mxd_loop_cancel(d->loop, q->deadline_timer);
+        q->deadline_timer = 0;
+        q->finished = true; /* c-ares's late callback only frees the record */
+        d->pending--;
+    }
+}
+
+int mxd_dns_query_owned(mxd_dns *d, const void *owner, const char *name, uint16_t type,
+                        mxd_dns_cb cb, void *arg)
+{
     query *q = calloc(1, sizeof *q);
     if (!q)
         return -1;
+    q->owner = owner;
     q->d = d;
     q->cb = cb;
     q->arg = arg;

@@ -5,6 +5,7 @@
  * a random unprivileged port P, SMTP on P+1; if anything is taken, everything is
  * torn down and another P is tried, so two labs (or a lab and a test) never clash.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,125 @@ static const char *auth_addr(const mxd_scenario *s, size_t i, char *buf, size_t 
     return buf;
 }
 
+/* ---- name server glue (for the propagation step) ----
+ * The propagation step asks a zone's NS hosts directly, as a resolver would,
+ * so each NS host needs an address. Scenarios seldom write one (the parser adds
+ * "NS ns1.<origin>" and nothing more), so for a zone whose NS hosts have no
+ * address anywhere in the scenario the lab publishes its own servers, as a
+ * registrar's glue would: ns1.<origin> ... nsN.<origin>, with the addresses of
+ * the N lab servers serving that zone. A zone that gives its NS hosts addresses
+ * is served as written (a teacher's lame or silent name server stays so). */
+
+static const mxd_scn_zone *view_of(const mxd_scenario *s, size_t i, size_t *n)
+{
+    bool own = s->nauth && s->auth[i].nzones;
+    *n = own ? s->auth[i].nzones : s->nzones;
+    return own ? s->auth[i].zones : s->zones;
+}
+
+static bool has_address(const mxd_scenario *s, const char *host)
+{
+    size_t nviews = s->nauth ? s->nauth : 1;
+    for (size_t v = 0; v <= nviews; v++) {
+        size_t nz;
+        const mxd_scn_zone *zs = v == nviews ? (nz = s->nzones, s->zones) : view_of(s, v, &nz);
+        for (size_t z = 0; z < nz; z++)
+            for (size_t k = 0; k < zs[z].nrrs; k++)
+                if ((zs[z].rrs[k].type == MXD_T_A || zs[z].rrs[k].type == MXD_T_AAAA) &&
+                    mxd_dns_name_eq(zs[z].rrs[k].name, host))
+                    return true;
+    }
+    return false;
+}
+
+static int glue_add(mxd_scn_zone *z, uint16_t type, const char *owner, const char *data)
+{
+    mxd_rr *nv = realloc(z->rrs, (z->nrrs + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    z->rrs = nv;
+    mxd_rr *r = &z->rrs[z->nrrs];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", owner);
+    r->type = type;
+    r->rclass = 1;
+    r->ttl = 3600;
+    if (type == MXD_T_NS)
+        snprintf(r->u.target, sizeof r->u.target, "%s", data);
+    else if (inet_pton(AF_INET, data, r->u.a) != 1)
+        return -1;
+    z->nrrs++;
+    return 0;
+}
+
+static void glued_free(mxd_scn_zone *zs, size_t n)
+{
+    for (size_t i = 0; zs && i < n; i++) {
+        for (size_t k = 0; k < zs[i].nrrs; k++)
+            mxd_rr_clear(&zs[i].rrs[k]);
+        free(zs[i].rrs);
+    }
+    free(zs);
+}
+
+/* A copy of server i's zones with glue added (free with glued_free), or NULL. */
+static mxd_scn_zone *glued_zones(const mxd_scenario *s, size_t i, size_t *nout)
+{
+    size_t n, nservers = s->nauth ? s->nauth : 1;
+    const mxd_scn_zone *src = view_of(s, i, &n);
+    mxd_scn_zone *zs = calloc(n ? n : 1, sizeof *zs);
+    if (!zs)
+        return NULL;
+    for (size_t z = 0; z < n; z++) {
+        mxd_scn_zone *d = &zs[z];
+        memcpy(d->origin, src[z].origin, sizeof d->origin);
+        d->line = src[z].line;
+        for (size_t k = 0; k < src[z].nrrs; k++) {
+            mxd_rr *nv = realloc(d->rrs, (d->nrrs + 1) * sizeof *nv);
+            if (!nv || mxd_rr_copy(&nv[d->nrrs], &src[z].rrs[k]) < 0) {
+                if (nv)
+                    d->rrs = nv;
+                glued_free(zs, n);
+                return NULL;
+            }
+            d->rrs = nv;
+            d->nrrs++;
+        }
+        bool named = false;
+        for (size_t k = 0; k < src[z].nrrs && !named; k++)
+            named = src[z].rrs[k].type == MXD_T_NS && mxd_dns_name_eq(src[z].rrs[k].name, d->origin) &&
+                    has_address(s, src[z].rrs[k].u.target);
+        if (named)
+            continue;
+        size_t j = 0;
+        for (size_t k = 0; k < nservers; k++) {
+            size_t kn;
+            const mxd_scn_zone *kz = view_of(s, k, &kn);
+            bool serves = false;
+            for (size_t m = 0; m < kn && !serves; m++)
+                serves = mxd_dns_name_eq(kz[m].origin, d->origin);
+            if (!serves)
+                continue;
+            char host[MXD_NAME_MAX], abuf[32];
+            uint8_t wire[256];
+            snprintf(host, sizeof host, "ns%zu.%s", ++j, d->origin);
+            if (mxd_dns_name_to_wire(host, wire, sizeof wire) < 0)
+                break;
+            bool listed = false;
+            for (size_t m = 0; m < d->nrrs && !listed; m++)
+                listed = d->rrs[m].type == MXD_T_NS && mxd_dns_name_eq(d->rrs[m].name, d->origin) &&
+                         mxd_dns_name_eq(d->rrs[m].u.target, host);
+            if ((!listed && glue_add(d, MXD_T_NS, d->origin, host) < 0) ||
+                glue_add(d, MXD_T_A, host, auth_addr(s, k, abuf, sizeof abuf)) < 0) {
+                glued_free(zs, n);
+                return NULL;
+            }
+        }
+    }
+    *nout = n;
+    return zs;
+}
+
 /* Tries to bring every server up on dns_port/smtp_port. 0 ok; -1 with errno
  * EADDRINUSE (try other ports) or another error in err. */
 static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
@@ -63,15 +183,23 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
     size_t nauth = s->nauth ? s->nauth : 1;
     char abuf[32];
     for (size_t i = 0; i < nauth; i++) {
+        size_t nglued = 0;
+        mxd_scn_zone *glued = glued_zones(s, i, &nglued);
+        if (!glued) {
+            snprintf(err, errlen, "out of memory");
+            errno = ENOMEM;
+            return -1;
+        }
         mxd_labdns_auth_cfg cfg = {
             .addr = auth_addr(s, i, abuf, sizeof abuf),
             .port = (uint16_t)lab->dns_port,
             .mode = s->nauth ? s->auth[i].mode : MXD_AUTH_NORMAL,
-            .zones = s->nauth && s->auth[i].nzones ? s->auth[i].zones : s->zones,
-            .nzones = s->nauth && s->auth[i].nzones ? s->auth[i].nzones : s->nzones,
+            .zones = glued, /* copied by the server */
+            .nzones = nglued,
             .latency_ms = latency,
         };
         mxd_labdns_auth *a = mxd_labdns_auth_start(lab->loop, &cfg, err, errlen);
+        glued_free(glued, nglued);
         if (!a)
             return -1;
         lab->auth[lab->nauth++] = a;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,11 +34,23 @@ enum {
     MAX_ERRORS = 20,             /* bad commands before the server hangs up */
     READ_CHUNK = 4096,
     MAX_EARLY = 2 * MXD_LABSMTP_MAX_LINE, /* input kept while the greeting is pending */
+    SPLIT_DEFAULT_MS = 1,        /* hostile-split: pause between bytes when delay is 0 */
+    LONGLINE_BYTES = 100 * 1024, /* hostile-longline: the greeting line's length */
+    ENDLESS_CHUNK_LINES = 64,    /* hostile-endless: lines added per loop turn */
+    ENDLESS_MAX_BYTES = 8 << 20, /* ... and where even it gives up */
+    NOREAD_CHECK_MS = 500,       /* hostile-noread: how often it looks for a hang-up */
+    FILTER_FILL = 2,             /* filtered: connections of its own in the accept queue */
+    FILTER_WAIT_MS = 1000,       /* ... and how long each may take to get there */
 };
 
 enum { IO_AGAIN = -1, IO_ERR = -2 };
 
-typedef enum { AFTER_NONE, AFTER_GREETED, AFTER_TLS, AFTER_CLOSE } after_t;
+typedef enum {
+    AFTER_NONE, AFTER_GREETED, AFTER_TLS, AFTER_CLOSE,
+    AFTER_TLS_JUNK, /* tls-garbage: wait for the client's TLS hello, answer it in plain text */
+    AFTER_RESET,    /* hostile-reset: abort the connection (RST) */
+    AFTER_DEAF,     /* hostile-noread: stop reading for good */
+} after_t;
 
 typedef enum {
     ST_GREETING,  /* greeting not written yet: input is kept for later */
@@ -45,6 +58,8 @@ typedef enum {
     ST_WAIT,      /* a reply with an action is on its way: nothing more is read */
     ST_HANDSHAKE, /* TLS handshake in progress */
     ST_BLACKHOLE, /* reads and forgets everything, says nothing */
+    ST_TLS_JUNK,  /* tls-garbage: the next bytes in are a TLS hello, to be answered wrongly */
+    ST_DEAF,      /* hostile-noread: never reads again */
 } state_t;
 
 typedef struct reply {
@@ -66,6 +81,10 @@ typedef struct conn {
     size_t nq, capq;
     after_t after;          /* what to do once `out` is empty */
     uint64_t reply_timer, idle_timer, life_timer, drip_timer;
+    uint64_t pace_timer;    /* hostile-split/endless: the next byte or chunk is due */
+    uint64_t check_timer;   /* hostile-noread: looks whether the client hung up */
+    size_t endless_sent;    /* hostile-endless: bytes of greeting produced so far */
+    unsigned endless_line;
     bool idle_warned;
     bool want_write;        /* the last SSL call needs the socket writable */
     char *drip;             /* tarpit: the greeting, sent one byte at a time */
@@ -85,6 +104,7 @@ struct mxd_labsmtp {
     conn *conns;
     unsigned active, sessions;
     uint64_t reap_timer;
+    int filler[FILTER_FILL]; /* filtered: our own connections that fill the accept queue */
 };
 
 static void on_io(mxd_loop *loop, int fd, unsigned events, void *arg);
@@ -135,6 +155,8 @@ static void conn_close(conn *c, bool graceful)
     mxd_loop_cancel(s->loop, c->idle_timer);
     mxd_loop_cancel(s->loop, c->life_timer);
     mxd_loop_cancel(s->loop, c->drip_timer);
+    mxd_loop_cancel(s->loop, c->pace_timer);
+    mxd_loop_cancel(s->loop, c->check_timer);
     if (c->ssl && graceful && c->state != ST_HANDSHAKE)
         SSL_shutdown(c->ssl);
     ERR_clear_error();
@@ -199,15 +221,18 @@ static void update_events(conn *c)
     case ST_GREETING:
     case ST_CMD:
     case ST_BLACKHOLE:
+    case ST_TLS_JUNK:
         ev = MXD_EV_READ;
         break;
     case ST_HANDSHAKE:
         ev = c->want_write ? MXD_EV_WRITE : MXD_EV_READ;
         break;
     case ST_WAIT:
+    case ST_DEAF:
         break;
     }
-    if (c->out.len || c->want_write)
+    /* A paced server waits for its timer, not for the socket. */
+    if ((c->out.len && !c->pace_timer) || c->want_write)
         ev |= MXD_EV_WRITE;
     if (mxd_loop_watch(c->srv->loop, c->fd, ev, on_io, c) < 0)
         conn_close(c, false);
@@ -216,6 +241,19 @@ static void update_events(conn *c)
 /* ---------------------------------------------------------------- replies */
 
 static void start_tls(conn *c);
+static void arm_idle(conn *c);
+static void go_deaf(conn *c);
+static void on_pace(mxd_loop *loop, void *arg);
+
+/* hostile-reset: SO_LINGER with a zero timeout makes close() send a RST
+ * instead of a FIN, so the client's next read fails with ECONNRESET in the
+ * middle of a reply it has only half received. */
+static void abort_conn(conn *c)
+{
+    struct linger lg = { 1, 0 };
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    conn_close(c, false);
+}
 
 static void after_flush(conn *c)
 {
@@ -234,19 +272,66 @@ static void after_flush(conn *c)
     case AFTER_CLOSE:
         conn_close(c, true);
         return;
+    case AFTER_TLS_JUNK:
+        mxd_sb_clear(&c->in);
+        c->state = ST_TLS_JUNK;
+        read_input(c); /* the hello may be here already */
+        return;
+    case AFTER_RESET:
+        abort_conn(c);
+        return;
+    case AFTER_DEAF:
+        go_deaf(c);
+        return;
     }
 }
 
-static void arm_idle(conn *c);
+static bool paced(const conn *c)
+{
+    return c->srv->cfg.behaviour == MXD_SMTPB_HOSTILE_SPLIT;
+}
+
+static void arm_pace(conn *c, unsigned ms)
+{
+    if (!c->pace_timer)
+        c->pace_timer = mxd_loop_timer(c->srv->loop, ms, on_pace, c);
+}
+
+/* hostile-endless: one more chunk of an endless "220-" greeting. It is made
+ * only once the last one has gone out, one chunk per loop turn, so the server
+ * holds a few kilobytes at a time and the client (maybe on the same loop)
+ * gets to read between chunks. */
+static void endless_more(conn *c)
+{
+    if (c->endless_sent >= ENDLESS_MAX_BYTES) {
+        conn_close(c, true);
+        return;
+    }
+    size_t before = c->out.len;
+    for (int i = 0; i < ENDLESS_CHUNK_LINES; i++)
+        mxd_sb_printf(&c->out, "220-%s welcomes you, line %u of a greeting that never ends\r\n",
+                      host_name(c->srv), ++c->endless_line);
+    c->endless_sent += c->out.len - before;
+    if (!mxd_sb_ok(&c->out))
+        conn_close(c, false);
+}
 
 static void flush(conn *c)
 {
     while (!c->dead && c->out.len) {
-        long n = c_write(c, c->out.buf, c->out.len);
+        if (c->pace_timer)
+            return; /* the next byte is not due yet */
+        size_t want = paced(c) ? 1 : c->out.len;
+        long n = c_write(c, c->out.buf, want);
         if (n > 0) {
             mxd_sb_consume(&c->out, (size_t)n);
             if (c->idle_timer)
                 arm_idle(c); /* the client is reading: not idle */
+            if (paced(c) && c->out.len) {
+                unsigned ms = c->srv->cfg.delay_ms ? c->srv->cfg.delay_ms : SPLIT_DEFAULT_MS;
+                arm_pace(c, ms);
+                return;
+            }
             continue;
         }
         if (n == IO_AGAIN)
@@ -254,8 +339,26 @@ static void flush(conn *c)
         conn_close(c, false);
         return;
     }
-    if (!c->dead && c->out.len == 0)
-        after_flush(c);
+    if (c->dead || c->out.len)
+        return;
+    if (c->endless_line) {
+        arm_pace(c, 0); /* the next chunk, on the next loop turn */
+        return;
+    }
+    after_flush(c);
+}
+
+static void on_pace(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->pace_timer = 0;
+    if (c->endless_line && c->out.len == 0)
+        endless_more(c);
+    if (c->dead)
+        return;
+    flush(c);
+    update_events(c);
 }
 
 static void to_output(conn *c, reply *r)
@@ -294,19 +397,23 @@ static void on_reply_timer(mxd_loop *loop, void *arg)
     update_events(c);
 }
 
-/* Queues one reply ("250 OK", CRLF added per line by the caller's text). Delayed
- * replies keep their order: a reply never overtakes an earlier one. */
-static void reply_raw(conn *c, const char *text, after_t after)
+/* Queues len bytes of reply text (CRLFs included; NULs allowed, for the
+ * hostile servers). Delayed replies keep their order: a reply never overtakes
+ * an earlier one. */
+static void reply_mem(conn *c, const char *text, size_t len, after_t after)
 {
     mxd_labsmtp *s = c->srv;
     unsigned delay = s->latency_ms;
     if (s->cfg.behaviour != MXD_SMTPB_TARPIT)
         delay += s->cfg.delay_ms;
-    reply r = { strdup(text), strlen(text), mxd_now_ms() + delay, after };
+    if (paced(c))
+        delay = s->latency_ms; /* for hostile-split, delay is the pause between bytes */
+    reply r = { malloc(len ? len : 1), len, mxd_now_ms() + delay, after };
     if (!r.text) {
         conn_close(c, false);
         return;
     }
+    memcpy(r.text, text, len);
     if (delay == 0 && c->nq == 0) {
         to_output(c, &r);
         return; /* the caller flushes once it has queued all it wants to say */
@@ -324,6 +431,11 @@ static void reply_raw(conn *c, const char *text, after_t after)
     }
     c->q[c->nq++] = r;
     arm_reply_timer(c);
+}
+
+static void reply_raw(conn *c, const char *text, after_t after)
+{
+    reply_mem(c, text, strlen(text), after);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -367,11 +479,69 @@ static void bad_command(conn *c, const char *text)
     reply_raw(c, text, AFTER_NONE);
 }
 
+/* Extra EHLO lines of the hostile servers: what a terminal or a report must
+ * never show as it came (escapes, overrides, NULs), placed where a client
+ * keeps it (the extension list). Returns the byte count; *out is static. */
+static size_t hostile_ehlo_lines(mxd_smtp_behaviour b, const char **out)
+{
+    static const char bytes[] = "250-X-BYTES \xff\xfe\xc0\xaf before a NUL \0 after it\r\n";
+    static const char escapes[] = "250-X-TITLE \x1b]0;pwned\x07\x1b]2;pwned too\x1b\\\r\n"
+                                  "250-X-CLIPBOARD \x1b]52;c;Y3VybCBldmlsLnRlc3QgfCBzaA==\x07\r\n"
+                                  "250-X-CLEAR \x1b[2J\x1b[3J\x1b" "c\x1b[31mred\x1b[0m\r\n"
+                                  "250-X-C1 \xc2\x9b" "2J \xc2\x9d" "0;pwned\xc2\x9c\r\n";
+    static const char bidi[] = "250-X-BIDI \xe2\x80\xae" "moc.elpmaxe\xe2\x80\xac"
+                               " \xe2\x81\xa7isolate\xe2\x81\xa9\r\n";
+    switch (b) {
+    case MXD_SMTPB_HOSTILE_BYTES: *out = bytes; return sizeof bytes - 1;
+    case MXD_SMTPB_HOSTILE_ESCAPES: *out = escapes; return sizeof escapes - 1;
+    case MXD_SMTPB_HOSTILE_BIDI: *out = bidi; return sizeof bidi - 1;
+    default: *out = ""; return 0;
+    }
+}
+
+static void ehlo_reply(conn *c)
+{
+    mxd_labsmtp *s = c->srv;
+    const char *name = host_name(s), *extra;
+    size_t nextra = hostile_ehlo_lines(s->cfg.behaviour, &extra);
+    mxd_sb sb = MXD_SB_INIT;
+    mxd_sb_printf(&sb, "250-%s at your service\r\n", name);
+    if (s->cfg.behaviour == MXD_SMTPB_HOSTILE_RESET) {
+        /* Half a reply, then a reset: the client must not wait for the rest. */
+        mxd_sb_puts(&sb, "250-PIPELINING\r\n250-SIZE 1048");
+        c->state = ST_WAIT;
+        reply_mem(c, mxd_sb_str(&sb), sb.len, AFTER_RESET);
+        mxd_sb_free(&sb);
+        return;
+    }
+    mxd_sb_append(&sb, extra, nextra);
+    mxd_sb_printf(&sb, "250-PIPELINING\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n%s250 SMTPUTF8\r\n",
+                  starttls_offered(c) ? "250-STARTTLS\r\n" : "");
+    if (mxd_sb_ok(&sb))
+        reply_mem(c, sb.buf, sb.len, AFTER_NONE);
+    else
+        reply_raw(c, "451 4.3.0 out of memory\r\n", AFTER_NONE);
+    mxd_sb_free(&sb);
+}
+
 static void command(conn *c, const char *line)
 {
     mxd_labsmtp *s = c->srv;
     const char *name = host_name(s), *a;
 
+    if (s->cfg.behaviour == MXD_SMTPB_GARBAGE) {
+        /* What sshd says to a client that is not SSH, and then it hangs up. */
+        c->state = ST_WAIT;
+        reply_raw(c, "Invalid SSH identification string.\r\n", AFTER_CLOSE);
+        return;
+    }
+    if (s->cfg.behaviour == MXD_SMTPB_CLOSE &&
+        (verb_is(line, "EHLO", &a) || verb_is(line, "HELO", &a))) {
+        /* The process that greeted is not the one that should talk (a front end
+         * whose back end crashed): the connection just ends, without a reply. */
+        conn_close(c, true);
+        return;
+    }
     if (verb_is(line, "EHLO", &a)) {
         if (!*a) {
             bad_command(c, "501 5.5.4 EHLO needs your host name\r\n");
@@ -379,13 +549,7 @@ static void command(conn *c, const char *line)
         }
         c->helo = true;
         c->mail = c->rcpt = false;
-        mxd_sb sb = MXD_SB_INIT;
-        mxd_sb_printf(&sb, "250-%s at your service\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n"
-                           "250-8BITMIME\r\n%s250 SMTPUTF8\r\n",
-                      name, starttls_offered(c) ? "250-STARTTLS\r\n" : "");
-        reply_raw(c, mxd_sb_ok(&sb) ? mxd_sb_str(&sb) : "451 4.3.0 out of memory\r\n",
-                  AFTER_NONE);
-        mxd_sb_free(&sb);
+        ehlo_reply(c);
     } else if (verb_is(line, "HELO", &a)) {
         if (!*a) {
             bad_command(c, "501 5.5.4 HELO needs your host name\r\n");
@@ -409,7 +573,7 @@ static void command(conn *c, const char *line)
             reply_raw(c, s->cfg.behaviour == MXD_SMTPB_INJECT
                              ? "220 2.0.0 Ready to start TLS\r\n250 injected\r\n"
                              : "220 2.0.0 Ready to start TLS\r\n",
-                      AFTER_TLS);
+                      s->cfg.behaviour == MXD_SMTPB_TLS_GARBAGE ? AFTER_TLS_JUNK : AFTER_TLS);
         }
     } else if (verb_is(line, "MAIL", &a)) {
         if (!c->helo)
@@ -545,6 +709,37 @@ static void on_drip(mxd_loop *loop, void *arg)
     update_events(c);
 }
 
+/* hostile-noread: the connection is never read again, so its own events are
+ * of no use (a readable socket would wake the loop for ever). Instead a timer
+ * asks the kernel now and then whether the client is still there: once it has
+ * hung up (CLOSE_WAIT) or reset, the server lets go too. */
+static void on_check(mxd_loop *loop, void *arg)
+{
+    (void)loop;
+    conn *c = arg;
+    c->check_timer = 0;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+        ti.tcpi_state != TCP_ESTABLISHED) {
+        conn_close(c, false);
+        return;
+    }
+    c->check_timer = mxd_loop_timer(c->srv->loop, NOREAD_CHECK_MS, on_check, c);
+}
+
+static void go_deaf(conn *c)
+{
+    mxd_labsmtp *s = c->srv;
+    c->state = ST_DEAF;
+    mxd_loop_cancel(s->loop, c->idle_timer);
+    c->idle_timer = 0;
+    if (!c->life_timer)
+        c->life_timer = mxd_loop_timer(s->loop, s->lim.blackhole_ms, on_life, c);
+    c->check_timer = mxd_loop_timer(s->loop, NOREAD_CHECK_MS, on_check, c);
+}
+
 /* ---------------------------------------------------------------- TLS */
 
 static void handshake(conn *c)
@@ -589,17 +784,34 @@ static void start_tls(conn *c)
 
 /* ---------------------------------------------------------------- input */
 
+/* tls-garbage: the client's TLS hello has arrived. A server (or a proxy in
+ * front of it) that said 220 but does not really speak TLS takes the hello
+ * for a command and answers in plain text; then it only listens, so the
+ * client's hang-up is noticed (and no unread data turns our close into a reset). */
+static void answer_hello_wrongly(conn *c)
+{
+    mxd_labsmtp *s = c->srv;
+    c->state = ST_BLACKHOLE;
+    c->life_timer = mxd_loop_timer(s->loop, s->lim.idle_ms, on_life, c);
+    reply_raw(c, "500 5.5.2 command not recognized\r\n", AFTER_NONE);
+    flush(c);
+}
+
 static void read_input(conn *c)
 {
     char buf[READ_CHUNK];
     while (!c->dead && (c->state == ST_GREETING || c->state == ST_CMD ||
-                        c->state == ST_BLACKHOLE)) {
+                        c->state == ST_BLACKHOLE || c->state == ST_TLS_JUNK)) {
         long n = c_read(c, buf, sizeof buf);
         if (n == IO_AGAIN)
             return;
         if (n == 0 || n == IO_ERR) {
             conn_close(c, false);
             return;
+        }
+        if (c->state == ST_TLS_JUNK) {
+            answer_hello_wrongly(c);
+            continue;
         }
         if (c->state == ST_BLACKHOLE)
             continue;
@@ -635,6 +847,22 @@ static void on_io(mxd_loop *loop, int fd, unsigned events, void *arg)
 }
 
 /* ---------------------------------------------------------------- accepting */
+
+/* "220 <name>" + tail (raw bytes, CRLF included), then the server works as "ok". */
+static void hostile_greeting(conn *c, const char *tail, size_t n)
+{
+    mxd_sb g = MXD_SB_INIT;
+    mxd_sb_printf(&g, "220 %s", host_name(c->srv));
+    mxd_sb_append(&g, tail, n);
+    c->state = ST_GREETING;
+    if (mxd_sb_ok(&g))
+        reply_mem(c, g.buf, g.len, AFTER_GREETED);
+    else
+        conn_close(c, false);
+    mxd_sb_free(&g);
+    if (!c->dead)
+        arm_idle(c);
+}
 
 static void start_conn(mxd_labsmtp *s, int fd)
 {
@@ -677,6 +905,56 @@ static void start_conn(mxd_labsmtp *s, int fd)
         arm_idle(c);
         break;
     }
+    case MXD_SMTPB_GARBAGE:
+        /* Port 25 forwarded to the wrong service: sshd speaks first, too. */
+        c->state = ST_GREETING;
+        reply_raw(c, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", AFTER_GREETED);
+        arm_idle(c);
+        break;
+    case MXD_SMTPB_HOSTILE_LONGLINE: {
+        c->state = ST_GREETING;
+        mxd_sb g = MXD_SB_INIT;
+        mxd_sb_printf(&g, "220 %s ESMTP ", name);
+        for (size_t i = 0; i < LONGLINE_BYTES; i++)
+            mxd_sb_putc(&g, (char)('a' + i % 26));
+        mxd_sb_puts(&g, "\r\n");
+        if (mxd_sb_ok(&g))
+            reply_mem(c, g.buf, g.len, AFTER_GREETED);
+        else
+            conn_close(c, false);
+        mxd_sb_free(&g);
+        arm_idle(c);
+        break;
+    }
+    case MXD_SMTPB_HOSTILE_ENDLESS:
+        c->state = ST_GREETING; /* reads, so a hang-up is seen; never gets past it */
+        endless_more(c);
+        arm_idle(c);
+        break;
+    case MXD_SMTPB_HOSTILE_BYTES: {
+        static const char g[] = " ESMTP \xff\xfe invalid UTF-8 \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80"
+                                " then a NUL \0 and text after the NUL\r\n";
+        hostile_greeting(c, g, sizeof g - 1);
+        break;
+    }
+    case MXD_SMTPB_HOSTILE_ESCAPES: {
+        static const char g[] = " ESMTP \x1b[2J\x1b[H\x1b]0;pwned\x07"
+                                "\x1b]52;c;ZWNobyBwd25lZCB8IHNo\x07\xc2\x9b" "31m ready\r\n";
+        hostile_greeting(c, g, sizeof g - 1);
+        break;
+    }
+    case MXD_SMTPB_HOSTILE_BIDI: {
+        static const char g[] = " ESMTP \xe2\x80\xae" "ydaer si revres siht\xe2\x80\xac"
+                                " \xe2\x80\xab\xe2\x80\x8f\xe2\x81\xa6isolated\xe2\x81\xa9\r\n";
+        hostile_greeting(c, g, sizeof g - 1);
+        break;
+    }
+    case MXD_SMTPB_HOSTILE_NOREAD:
+        /* Small receive buffer: whatever the client writes fills it soon. */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 1 }, sizeof(int));
+        c->state = ST_WAIT;
+        replyf(c, AFTER_DEAF, "220 %s ESMTP mxdoctor practice lab", name);
+        break;
     default:
         c->state = ST_GREETING;
         replyf(c, AFTER_GREETED, "220 %s ESMTP mxdoctor practice lab", name);
@@ -717,6 +995,66 @@ static void on_accept(mxd_loop *loop, int lfd, unsigned events, void *arg)
     }
 }
 
+/* ---------------------------------------------------------------- filtered */
+
+/* The listener's accept queue: how many connections wait in it, and its limit
+ * (for a listening socket Linux reports these in tcpi_unacked/tcpi_sacked). */
+static bool accept_queue_full(int lfd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_state != TCP_LISTEN)
+        return false;
+    return ti.tcpi_unacked > ti.tcpi_sacked;
+}
+
+/* A firewall that drops SYNs, on loopback: the socket listens with a backlog of
+ * one and is never accepted from; two connections of our own fill its accept
+ * queue. Linux then drops every further SYN (tcp_conn_request: "accept queue
+ * full", counted as ListenOverflows) whatever tcp_abort_on_overflow says (that
+ * setting only concerns the last ACK of a handshake), so a client's connect()
+ * gets no answer at all and times out — exactly what a filtered port looks like.
+ * The kernel's own counters are read back, so a system where this does not
+ * hold fails here, loudly, instead of giving a lesson that lies.
+ * Returns 0, or an errno value with err set. This waits (at most a second or
+ * two, on loopback never in practice): it runs while the lab starts, before
+ * any probe. */
+static int fill_accept_queue(mxd_labsmtp *s, int lfd, char *err, size_t errlen)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    if (getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+        return errno;
+    for (int i = 0; i < FILTER_FILL; i++) {
+        int f = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (f < 0)
+            return errno;
+        s->filler[i] = f;
+        if (connect(f, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+            return errno;
+        struct pollfd p = { f, POLLOUT, 0 };
+        int e = 0;
+        socklen_t el = sizeof e;
+        if (poll(&p, 1, FILTER_WAIT_MS) != 1 || getsockopt(f, SOL_SOCKET, SO_ERROR, &e, &el) < 0 ||
+            e) {
+            snprintf(err, errlen, "lab SMTP: %s: the firewall stand-in could not reach itself (%s)",
+                     s->cfg.addr, e ? strerror(e) : "timed out");
+            return e ? e : ETIMEDOUT;
+        }
+    }
+    /* The last handshake ends in the kernel a moment after connect() says so. */
+    for (int i = 0; i < FILTER_WAIT_MS / 5 && !accept_queue_full(lfd); i++)
+        poll(NULL, 0, 5);
+    if (!accept_queue_full(lfd)) {
+        snprintf(err, errlen, "lab SMTP: %s: this kernel does not report a full accept queue, "
+                              "so the lab cannot play a firewall (behaviour 'filtered') here",
+                 s->cfg.addr);
+        return ENOTSUP;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- public */
 
 mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned port,
@@ -745,6 +1083,8 @@ mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned
     s->port = port;
     s->lfd = -1;
     s->latency_ms = latency_ms;
+    for (int i = 0; i < FILTER_FILL; i++)
+        s->filler[i] = -1;
     if (limits)
         s->lim = *limits;
     if (!s->lim.max_clients)
@@ -758,14 +1098,18 @@ mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned
     if (cfg->behaviour == MXD_SMTPB_REFUSE)
         return s; /* nothing listens: the kernel answers with a reset */
 
+    bool filtered = cfg->behaviour == MXD_SMTPB_FILTERED;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1, e = 0;
+    if (errlen)
+        err[0] = '\0';
     if (fd < 0)
         e = errno;
     else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
              fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
              setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-             bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0)
+             bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+             listen(fd, filtered ? FILTER_FILL - 1 : 64) < 0)
         e = errno;
     if (!e) {
         struct sockaddr_in got;
@@ -773,11 +1117,22 @@ mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned
         if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
             s->port = ntohs(got.sin_port);
         s->lfd = fd;
-        if (mxd_loop_watch(loop, fd, MXD_EV_READ, on_accept, s) == 0)
+        if (filtered) {
+            e = fill_accept_queue(s, fd, err, errlen); /* never accepted from, never watched */
+            if (!e)
+                return s;
+        } else if (mxd_loop_watch(loop, fd, MXD_EV_READ, on_accept, s) == 0) {
             return s;
-        e = ENOMEM;
+        } else {
+            e = ENOMEM;
+        }
     }
-    snprintf(err, errlen, "lab SMTP: cannot listen on %s:%u: %s", cfg->addr, port, strerror(e));
+    if (!err[0])
+        snprintf(err, errlen, "lab SMTP: cannot listen on %s:%u: %s", cfg->addr, port,
+                 strerror(e));
+    for (int i = 0; i < FILTER_FILL; i++)
+        if (s->filler[i] >= 0)
+            close(s->filler[i]);
     if (fd >= 0)
         close(fd);
     SSL_CTX_free(s->tls);
@@ -794,6 +1149,9 @@ void mxd_labsmtp_stop(mxd_labsmtp *s)
         mxd_loop_unwatch(s->loop, s->lfd);
         close(s->lfd);
     }
+    for (int i = 0; i < FILTER_FILL; i++)
+        if (s->filler[i] >= 0)
+            close(s->filler[i]);
     for (conn *c = s->conns; c; c = c->next)
         conn_close(c, false);
     mxd_loop_cancel(s->loop, s->reap_timer);

@@ -89,7 +89,10 @@ static int fail(parser *p, int line, const char *fmt, ...)
 
 static const char *const auth_names[] = { "normal", "silent", "lame", "servfail" };
 static const char *const behaviour_names[] = {
-    "ok", "refuse", "blackhole", "greet554", "greet421", "no-starttls", "tarpit", "inject"
+    "ok", "refuse", "blackhole", "greet554", "greet421", "no-starttls", "tarpit", "inject",
+    "close", "garbage", "tls-garbage", "filtered",
+    "hostile-split", "hostile-longline", "hostile-endless", "hostile-bytes", "hostile-escapes",
+    "hostile-bidi", "hostile-reset", "hostile-noread",
 };
 static const char *const cert_names[] = { "good", "wrong-name", "expired", "self-signed" };
 
@@ -655,7 +658,7 @@ static int server_key_line(parser *p, int line, char *raw)
                     p->sec == SEC_AUTH ? p->auth->addr : p->smtp->addr);
     *colon = '\0';
     char *key = trim(raw), *v = trim(colon + 1);
-    char known[128];
+    char known[512];
     if (p->sec == SEC_AUTH) {
         if (strcmp(key, "mode") != 0)
             return fail(p, line, "unknown key '%s' in [auth] (known: mode)", key);

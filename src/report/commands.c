@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "mxd/commands.h"
+#include "mxd/propagation.h"
 #include "mxd/strbuf.h"
 
 bool mxd_command_name_safe(const char *name)
@@ -255,6 +256,66 @@ static void cmds_smtp(const mxd_result *r, cmdlist *l)
                 "openssl s_client -starttls smtp -connect %s:%u -crlf -servername %s", hosts[i],
                 port, hosts[i]);
     }
+}
+
+/* Each authoritative server's own view (recursion off), then the cache flush
+ * for each platform: the flush is what a caller can do about an old answer. */
+static void cmds_propagation(const mxd_propagation *d, unsigned port, cmdlist *l)
+{
+    const char *zone = mxd_command_name_safe(d->zone) ? d->zone : NULL;
+    const char *dom = mxd_command_name_safe(d->domain) ? d->domain : NULL;
+    char nsl_port[32] = "", dig_port[32] = "";
+    if (port && port != 53) {
+        snprintf(nsl_port, sizeof nsl_port, "-port=%u ", port);
+        snprintf(dig_port, sizeof dig_port, "-p %u ", port);
+    }
+    const char *addrs[64];
+    size_t n = 0;
+    for (size_t i = 0; i < d->nservers && n < 64; i++)
+        if (d->servers[i].addr.family && addr_chars_ok(d->servers[i].addr.text))
+            addrs[n++] = d->servers[i].addr.text;
+    for (size_t i = 0; i < n; i++) {
+        if (zone)
+            add(l, MXD_PLATFORM_WINDOWS, "nslookup %s-norecurse -type=soa %s %s", nsl_port, zone,
+                addrs[i]);
+        if (dom)
+            add(l, MXD_PLATFORM_WINDOWS, "nslookup %s-norecurse -type=mx %s %s", nsl_port, dom,
+                addrs[i]);
+    }
+    add(l, MXD_PLATFORM_WINDOWS, "ipconfig /flushdns");
+    for (size_t i = 0; i < n && !nsl_port[0]; i++) { /* Resolve-DnsName knows only port 53 */
+        if (zone)
+            add(l, MXD_PLATFORM_POWERSHELL, "Resolve-DnsName -Type SOA %s -Server %s -NoRecursion",
+                zone, addrs[i]);
+        if (dom)
+            add(l, MXD_PLATFORM_POWERSHELL, "Resolve-DnsName -Type MX %s -Server %s -NoRecursion",
+                dom, addrs[i]);
+    }
+    add(l, MXD_PLATFORM_POWERSHELL, "Clear-DnsClientCache");
+    for (size_t i = 0; i < n; i++) {
+        if (zone)
+            add(l, MXD_PLATFORM_UNIX, "dig @%s %s+norecurse SOA %s", addrs[i], dig_port, zone);
+        if (dom)
+            add(l, MXD_PLATFORM_UNIX, "dig @%s %s+norecurse MX %s", addrs[i], dig_port, dom);
+    }
+    add(l, MXD_PLATFORM_UNIX, "sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder");
+    add(l, MXD_PLATFORM_UNIX, "resolvectl flush-caches");
+}
+
+size_t mxd_commands_for_propagation(const struct mxd_propagation *d, unsigned dns_port,
+                                    mxd_command **out)
+{
+    cmdlist l = { NULL, 0, 0, false };
+    *out = NULL;
+    if (!d)
+        return 0;
+    cmds_propagation(d, dns_port, &l);
+    if (l.failed || l.n == 0) {
+        mxd_commands_free(l.v, l.n);
+        return 0;
+    }
+    *out = l.v;
+    return l.n;
 }
 
 size_t mxd_commands_for_step(const char *step, const mxd_result *r, mxd_command **out)

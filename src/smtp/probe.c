@@ -98,6 +98,13 @@ static void note(mxd_smtp_probe *p, const char *who, const char *line, size_t le
         mxd_sb_puts(&p->transcript, "(transcript cut)\n");
 }
 
+static void copy_clean_n(char *dst, size_t cap, const char *src, size_t len)
+{
+    char *c = mxd_sanitize(src, len, 0, cap - 1);
+    snprintf(dst, cap, "%s", c ? c : "");
+    free(c);
+}
+
 static void copy_clean(char *dst, size_t cap, const char *src)
 {
     char *c = mxd_sanitize(src, strlen(src), 0, cap - 1);
@@ -273,7 +280,7 @@ static void take_ext(mxd_smtp *o, const mxd_smtp_reply *r)
     if (!o->ext)
         return;
     for (size_t i = 1; i < r->nlines; i++) {
-        char *e = mxd_sanitize(r->lines[i], strlen(r->lines[i]), 0, 200);
+        char *e = mxd_sanitize(r->lines[i], r->lens[i], 0, 200);
         if (e)
             o->ext[o->n_ext++] = e;
     }
@@ -297,7 +304,8 @@ static void on_reply(mxd_smtp_probe *p, const mxd_smtp_reply *r)
     switch (p->st) {
     case ST_GREETING:
         o->greeting_code = r->code;
-        copy_clean(o->greeting, sizeof o->greeting, r->nlines ? r->lines[0] : "");
+        copy_clean_n(o->greeting, sizeof o->greeting, r->nlines ? r->lines[0] : "",
+                     r->nlines ? r->lens[0] : 0);
         if (r->code / 100 == 2) {
             snprintf(cmd, sizeof cmd, "EHLO %s", p->ehlo);
             send_cmd(p, ST_EHLO, cmd);
@@ -367,9 +375,9 @@ static void parse_input(mxd_smtp_probe *p)
         }
         for (size_t i = 0; i < r.nlines; i++) {
             char line[MXD_SMTP_MAX_LINE + 8];
-            int n = snprintf(line, sizeof line, "%d%c%s", r.code,
-                             i + 1 < r.nlines ? '-' : ' ', r.lines[i]);
-            note(p, "S: ", line, n > 0 ? strlen(line) : 0);
+            snprintf(line, sizeof line, "%d%c", r.code, i + 1 < r.nlines ? '-' : ' ');
+            memcpy(line + 4, r.lines[i], r.lens[i]); /* lens[i] <= MXD_SMTP_MAX_LINE */
+            note(p, "S: ", line, 4 + r.lens[i]);
         }
         mxd_sb_consume(&p->in, used);
         if (p->st == ST_STARTTLS && r.code == 220 && p->in.len) {

@@ -16,7 +16,9 @@ void mxd_smtp_reply_free(mxd_smtp_reply *r)
     for (size_t i = 0; i < r->nlines; i++)
         free(r->lines[i]);
     free(r->lines);
+    free(r->lens);
     r->lines = NULL;
+    r->lens = NULL;
     r->nlines = 0;
 }
 
@@ -57,8 +59,11 @@ mxd_reply_status mxd_smtp_reply_parse(const char *buf, size_t len, mxd_smtp_repl
     out->code = code;
     out->nlines = 0;
     out->lines = calloc(nlines, sizeof *out->lines);
-    if (!out->lines)
+    out->lens = calloc(nlines, sizeof *out->lens);
+    if (!out->lines || !out->lens) {
+        mxd_smtp_reply_free(out);
         return MXD_REPLY_TOO_LONG;
+    }
     size_t p = 0;
     for (size_t i = 0; i < nlines; i++) {
         const char *nl = memchr(buf + p, '\n', len - p);
@@ -72,6 +77,7 @@ mxd_reply_status mxd_smtp_reply_parse(const char *buf, size_t len, mxd_smtp_repl
         }
         memcpy(s, buf + p + start, tl - start);
         s[tl - start] = '\0';
+        out->lens[out->nlines] = tl - start;
         out->lines[out->nlines++] = s;
         p += l + 1;
     }

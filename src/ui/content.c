@@ -96,7 +96,7 @@ static void progress_line(const mxd_ui *u, const char *step, int width, ui_doc *
     char lead[4] = { spin[u->spin % 4], 0 };
     char num[16];
     snprintf(num, sizeof num, "%u", n);
-    char *m = n ? ui_fmt(u->cfg->cat[u->lang], u->lang, T_WAITING, "n", num, UI_END)
+    char *m = n ? ui_tf(u, T_WAITING, "n", num, UI_END)
                 : strdup(ui_t(u, T_WAITING_EARLIER));
     doc_wrap_lead(d, 0, width, lead, ST_BOLD, m ? m : "", ST_BOLD);
     free(m);
@@ -112,13 +112,12 @@ static bool step_exists(const char *id)
 }
 
 /* Decided from the step table, so the note goes away by itself the day the
- * receiving-policy step ("policy") or the bounce reader ("bounce") joins it. */
+ * receiving-policy step ("policy") joins it. (The bounce choice has its own
+ * screen, scr_bounce.c.) */
 ui_text_id ui_goal_missing_note(ui_goal g)
 {
     if (g == GOAL_OUTBOUND && !step_exists("policy"))
         return T_NOT_YET_OUTBOUND;
-    if (g == GOAL_BOUNCE && !step_exists("bounce"))
-        return T_NOT_YET_BOUNCE;
     return T_COUNT;
 }
 
@@ -156,7 +155,7 @@ void build_step_doc(const mxd_ui *u, size_t step, int width, ui_doc *d)
     char i1[24], nn[24];
     snprintf(i1, sizeof i1, "%zu", step + 1);
     snprintf(nn, sizeof nn, "%zu", mxd_nsteps + 1);
-    char *counter = ui_fmt(u->cfg->cat[u->lang], u->lang, T_STEP_COUNTER, "i", i1, "n", nn, UI_END);
+    char *counter = ui_tf(u, T_STEP_COUNTER, "i", i1, "n", nn, UI_END);
     char head[512];
     step_head(u, head, sizeof head, title ? title : id, counter);
     doc_wrap(d, 0, width, ST_HEAD, head);
@@ -267,7 +266,7 @@ void build_summary_doc(const mxd_ui *u, int width, ui_doc *d)
     char *intro = ui_cat_fmt(u, "step.summary", "intro", NULL, 0);
     char i1[24];
     snprintf(i1, sizeof i1, "%zu", mxd_nsteps + 1);
-    char *counter = ui_fmt(u->cfg->cat[u->lang], u->lang, T_STEP_COUNTER, "i", i1, "n", i1, UI_END);
+    char *counter = ui_tf(u, T_STEP_COUNTER, "i", i1, "n", i1, UI_END);
     char head[512];
     step_head(u, head, sizeof head, title ? title : "", counter);
     doc_wrap(d, 0, width, ST_HEAD, head);
@@ -306,8 +305,8 @@ void build_summary_doc(const mxd_ui *u, int width, ui_doc *d)
         const mxd_finding *f = causes[0];
         char *ct = ui_cat_fmt(u, f->id, "title", f->params, f->nparams);
         char *cn = ui_cat_fmt(u, f->id, "next", f->params, f->nparams);
-        char *l1 = ui_fmt(u->cfg->cat[u->lang], u->lang, T_CALLER_CAUSE, "title", ct, UI_END);
-        char *l2 = ui_fmt(u->cfg->cat[u->lang], u->lang, T_CALLER_NEXT, "next", cn, UI_END);
+        char *l1 = ui_tf(u, T_CALLER_CAUSE, "title", ct, UI_END);
+        char *l2 = ui_tf(u, T_CALLER_NEXT, "next", cn, UI_END);
         doc_wrap(&body, 0, bw, ST_NORMAL, l1 ? l1 : "");
         doc_wrap(&body, 0, bw, ST_NORMAL, l2 ? l2 : "");
         free(ct);

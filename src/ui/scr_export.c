@@ -85,7 +85,7 @@ static void export_draw(mxd_ui *u, ui_screen *s)
         char *t = mxd_le_text(&e->name);
         path = t ? ui_expand_path(t) : NULL;
         free(t);
-        char *q = ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_EXISTS, "path", path, UI_END);
+        char *q = ui_tf(u, T_EXPORT_EXISTS, "path", path, UI_END);
         doc_wrap(&msg, 0, iw, ST_BOLD, q ? q : "");
         free(q);
     } else if (e->msg) {
@@ -155,14 +155,14 @@ static ui_res save(mxd_ui *u, export_state *e, bool overwrite)
     }
     e->confirm = false;
     if (rc != 0) {
-        set_msg(e, ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_FAIL, "path", path, "error",
+        set_msg(e, ui_tf(u, T_EXPORT_FAIL, "path", path, "error",
                           strerror(rc), UI_END));
         free(path);
         return UI_REDRAW;
     }
     char nb[32];
     snprintf(nb, sizeof nb, "%zu", bytes);
-    ui_set_status(u, true, ui_fmt(u->cfg->cat[u->lang], u->lang, T_EXPORT_OK, "path", path,
+    ui_set_status(u, true, ui_tf(u, T_EXPORT_OK, "path", path,
                                   "bytes", nb, UI_END));
     free(path);
     ui_pop(u);

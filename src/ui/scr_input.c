@@ -148,6 +148,11 @@ static ui_res choose(mxd_ui *u)
         ui_set_page(u, &ui_lab_menu_ops);
         return UI_REDRAW;
     }
+    if (u->goal == GOAL_BOUNCE) {
+        u->bounce_view = false; /* the box, with whatever was pasted before */
+        ui_set_page(u, &ui_bounce_ops);
+        return UI_REDRAW;
+    }
     /* A domain is already there (typed before, or given on the command line):
      * go on with it; otherwise the field takes the keys. */
     if (u->field.len > 0) {
@@ -221,7 +226,7 @@ static ui_res choices_key(mxd_ui *u, bool is_key, wint_t ch)
     case '\r':
     case '\n': return choose(u);
     case '\t':
-        if (u->goal == GOAL_LAB)
+        if (u->goal == GOAL_LAB || u->goal == GOAL_BOUNCE)
             return choose(u);
         u->focus_field = 1; /* only moves: Enter is what starts */
         return UI_REDRAW;

@@ -90,7 +90,7 @@ static void menu_draw(mxd_ui *u, ui_screen *s)
     doc_wrap(&d, 0, width, ST_HEAD, ui_t(u, T_LAB_MENU_TITLE));
     doc_line(&d);
     if (u->nscns == 0) {
-        char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_LAB_NONE, "dir",
+        char *m = ui_tf(u, T_LAB_NONE, "dir",
                          u->helpdir ? u->helpdir : "help", UI_END);
         doc_wrap(&d, 0, width, ST_ERRTEXT, m ? m : "");
         free(m);

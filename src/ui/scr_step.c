@@ -105,6 +105,11 @@ static void summary_draw(mxd_ui *u, ui_screen *s)
 
 ui_res ui_goto(mxd_ui *u, long i)
 {
+    if (i < 0 && !u->scn && u->goal == GOAL_BOUNCE && u->bounce_view) {
+        /* came from a decoded bounce: back to it, the next status may be the one */
+        ui_set_page(u, &ui_bounce_ops);
+        return UI_REDRAW;
+    }
     if (i < 0) {
         /* back on the first page, the field has the keys: ready for another domain */
         if (!u->scn)

@@ -118,7 +118,7 @@ const mxd_catalog *ui_cat(const mxd_ui *u)
 
 const char *ui_t(const mxd_ui *u, ui_text_id id)
 {
-    return ui_text(u->cfg->cat[u->lang], u->lang, id);
+    return ui_text(u->cfg->cat[u->lang], id);
 }
 
 char *ui_cat_fmt(const mxd_ui *u, const char *key, const char *field, const mxd_param *params,
@@ -174,7 +174,7 @@ char *ui_field_error_text(const mxd_ui *u)
 
 char *ui_err_text(const mxd_ui *u, ui_text_id id, const char *raw)
 {
-    return ui_fmt(u->cfg->cat[u->lang], u->lang, id, "error", raw, UI_END);
+    return ui_tf(u, id, "error", raw, UI_END);
 }
 
 void ui_set_status(mxd_ui *u, bool ok, char *msg_owned)
@@ -503,7 +503,7 @@ static void draw_too_small(mxd_ui *u)
     snprintf(rows, sizeof rows, "%d", LINES);
     snprintf(mc, sizeof mc, "%d", UI_MIN_COLS);
     snprintf(mr, sizeof mr, "%d", UI_MIN_ROWS);
-    char *m = ui_fmt(u->cfg->cat[u->lang], u->lang, T_TOO_SMALL, "cols", cols, "rows", rows,
+    char *m = ui_tf(u, T_TOO_SMALL, "cols", cols, "rows", rows,
                      "min_cols", mc, "min_rows", mr, UI_END);
     ui_doc d = { 0 };
     int w = COLS - 2 > 1 ? COLS - 2 : 1;
@@ -533,7 +533,7 @@ static void draw_header(mxd_ui *u)
         if (ui_running(u)) {
             static const char spin[] = "|/-\\";
             snprintf(num, sizeof num, "%u", mxd_engine_inflight(u->eng));
-            char *r = ui_fmt(u->cfg->cat[u->lang], u->lang, T_RUNNING, "n", num, UI_END);
+            char *r = ui_tf(u, T_RUNNING, "n", num, UI_END);
             size_t n = r ? strlen(r) + 4 : 0;
             st = r ? malloc(n) : NULL;
             if (st)
@@ -544,7 +544,7 @@ static void draw_header(mxd_ui *u)
                 snprintf(num, sizeof num, "%u ms", (unsigned)u->res.elapsed_ms);
             else
                 snprintf(num, sizeof num, "%.1f s", u->res.elapsed_ms / 1000.0);
-            st = ui_fmt(u->cfg->cat[u->lang], u->lang, u->res.timed_out ? T_TIMED_OUT : T_FINISHED,
+            st = ui_tf(u, u->res.timed_out ? T_TIMED_OUT : T_FINISHED,
                         "time", num, UI_END);
         }
         if (st) {
@@ -837,6 +837,8 @@ out_free:
         mxd_scenario_free(&u->scns[i]);
     free(u->scns);
     mxd_le_free(&u->field);
+    paste_free(&u->paste);
+    mxd_bounce_free(&u->bounce);
     free(u->field_typed);
     free(u->status);
     if (u->loop)

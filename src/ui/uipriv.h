@@ -1,8 +1,8 @@
 /* uipriv.h — the wizard's insides, shared by the files in src/ui/ only.
  *
  * Three layers, each in its own files:
- *   - text.c: every sentence of the wizard's own chrome, in both languages, with
- *     the help catalog allowed to override each one (key "msg.ui.<name>");
+ *   - text.c: the wizard's own sentences, read from the help catalog only
+ *     (entries "msg.ui.<name>", listed by MXD_UI_TEXTS in mxd/ui.h);
  *   - doc.c: a layout ("doc") of lines of styled spans, built without curses so
  *     the screens' layouts can be tested headless; draw.c puts a doc on screen;
  *   - screens (scr_*.c): one table of operations each, after tig's view_ops —
@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <wchar.h>
 
+#include "mxd/bounce.h"
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
 #include "mxd/engine.h"
@@ -36,85 +37,9 @@
 
 /* ---- Texts (text.c) ---- */
 
-#define UI_TEXTS(X) \
-    X(TAGLINE, "tagline") \
-    X(Q_WHAT, "q_what") \
-    X(CHOICE_INBOUND, "choice_inbound") \
-    X(CHOICE_OUTBOUND, "choice_outbound") \
-    X(CHOICE_BOUNCE, "choice_bounce") \
-    X(CHOICE_ALL, "choice_all") \
-    X(CHOICE_LAB, "choice_lab") \
-    X(NOT_YET_TAG, "not_yet_tag") \
-    X(NOT_YET_OUTBOUND, "not_yet_outbound") \
-    X(NOT_YET_BOUNCE, "not_yet_bounce") \
-    X(FIELD_LABEL, "field_label") \
-    X(FOOT_CHOICES, "foot_choices") \
-    X(FOOT_FIELD, "foot_field") \
-    X(FOOT_STEP, "foot_step") \
-    X(FOOT_SUMMARY, "foot_summary") \
-    X(FOOT_OVERLAY, "foot_overlay") \
-    X(FOOT_LAB_MENU, "foot_lab_menu") \
-    X(FOOT_LAB_INTRO, "foot_lab_intro") \
-    X(FOOT_PROMPT, "foot_prompt") \
-    X(LANG_SWITCH, "lang_switch") \
-    X(RUNNING, "running") \
-    X(FINISHED, "finished") \
-    X(TIMED_OUT, "timed_out") \
-    X(WAITING, "waiting") \
-    X(WAITING_EARLIER, "waiting_earlier") \
-    X(NOTHING_YET, "nothing_yet") \
-    X(NO_FINDINGS, "no_findings") \
-    X(WHAT, "what") \
-    X(WHY, "why") \
-    X(NEXT, "next") \
-    X(COMMANDS, "commands") \
-    X(NO_COMMANDS, "no_commands") \
-    X(MORE_BELOW, "more_below") \
-    X(SUMMARY_RUNNING, "summary_running") \
-    X(CAUSES, "causes") \
-    X(NO_CAUSES, "no_causes") \
-    X(NEXT_ACTIONS, "next_actions") \
-    X(CALLER, "caller") \
-    X(CALLER_CAUSE, "caller_cause") \
-    X(CALLER_NEXT, "caller_next") \
-    X(EXPORT_HINT, "export_hint") \
-    X(EXPORT_TITLE, "export_title") \
-    X(EXPORT_FORMAT, "export_format") \
-    X(EXPORT_FILE, "export_file") \
-    X(EXPORT_KEYS, "export_keys") \
-    X(EXPORT_EXISTS, "export_exists") \
-    X(EXPORT_OK, "export_ok") \
-    X(EXPORT_FAIL, "export_fail") \
-    X(EXPORT_EMPTY, "export_empty") \
-    X(QUIT_RUNNING, "quit_running") \
-    X(TOO_SMALL, "too_small") \
-    X(HELP_TITLE, "help_title") \
-    X(HELP_KEYS, "help_keys") \
-    X(GLOSSARY_TITLE, "glossary_title") \
-    X(GLOSSARY_EMPTY, "glossary_empty") \
-    X(DETAILS_TITLE, "details_title") \
-    X(DETAILS_DNS, "details_dns") \
-    X(DETAILS_SMTP, "details_smtp") \
-    X(DETAILS_NONE, "details_none") \
-    X(DETAILS_NO_SMTP, "details_no_smtp") \
-    X(LAB_MENU_TITLE, "lab_menu_title") \
-    X(LAB_NONE, "lab_none") \
-    X(LAB_FAILED, "lab_failed") \
-    X(LAB_QUESTION, "lab_question") \
-    X(LAB_HINT, "lab_hint") \
-    X(LAB_NO_HINT, "lab_no_hint") \
-    X(LAB_ANSWER, "lab_answer") \
-    X(LAB_START, "lab_start") \
-    X(LEVEL_BEGINNER, "level_beginner") \
-    X(LEVEL_ADVANCED, "level_advanced") \
-    X(ENGINE_FAILED, "engine_failed") \
-    X(RERUN, "rerun") \
-    X(NO_DIAGNOSIS, "no_diagnosis") \
-    X(STEP_COUNTER, "step_counter")
-
 typedef enum {
-#define UI_TEXT_ENUM(id, key) T_##id,
-    UI_TEXTS(UI_TEXT_ENUM)
+#define UI_TEXT_ENUM(id, name, params) T_##id,
+    MXD_UI_TEXTS(UI_TEXT_ENUM)
 #undef UI_TEXT_ENUM
     T_COUNT
 } ui_text_id;
@@ -123,15 +48,15 @@ typedef enum {
  * NULL may be an int in a variadic call. */
 #define UI_END ((const char *)NULL)
 
-/* Returns the text (borrowed: the catalog's or the built-in one). */
-const char *ui_text(const mxd_catalog *cat, mxd_lang lang, ui_text_id id);
-/* The text with {placeholders} filled from the key/value list ended by UI_END.
- * Returns a new string the caller frees, or NULL on ENOMEM. */
-char *ui_fmt(const mxd_catalog *cat, mxd_lang lang, ui_text_id id, ...);
-/* The catalog key a text can be overridden with ("msg.ui.tagline"). */
+/* The catalog's text for id (borrowed from cat), or, when cat is NULL or has
+ * no such entry, the static marker "[msg.ui.<name>.text]". */
+const char *ui_text(const mxd_catalog *cat, ui_text_id id);
+/* The text with {placeholders} filled from the key/value list ended by UI_END
+ * (values are sanitised; line breaks in them stay). Returns a new string the
+ * caller frees, or NULL on ENOMEM. */
+char *ui_fmt(const mxd_catalog *cat, ui_text_id id, ...);
+/* The catalog key of a text ("msg.ui.tagline"), static. */
 const char *ui_text_key(ui_text_id id);
-/* The built-in text (for tests and for writing a catalog file). */
-const char *ui_text_builtin(ui_text_id id, mxd_lang lang);
 
 /* ---- Layout (doc.c) ---- */
 
@@ -193,6 +118,52 @@ int doc_width(const ui_doc *d);
 /* The text of line li with spans at their columns and frames as ASCII
  * ("+-|"), for tests and debugging. Caller frees. */
 char *doc_line_text(const ui_doc *d, size_t li);
+
+/* ---- Paste box (paste.c) ---- */
+
+/* The most the bounce box takes: a whole bounce with its quoted headers is a
+ * few KB; what is cut off is said on screen. */
+#define UI_PASTE_MAX (64u * 1024u)
+
+typedef struct ui_paste {
+    char *buf;       /* owned UTF-8 text, len bytes, NUL-terminated (NULL while empty) */
+    size_t len, cap;
+    size_t cur;      /* cursor: a byte offset on a character boundary */
+    bool full;       /* text was dropped because the box was full (until cleared) */
+    bool after_cr;   /* the last key was CR, so an LF right after it is the same line end */
+} ui_paste;
+
+typedef enum {
+    PASTE_LEFT, PASTE_RIGHT, PASTE_HOME, PASTE_END, /* HOME/END: of the text line */
+    PASTE_BACKSPACE, PASTE_DELETE, PASTE_CLEAR,
+} ui_paste_action;
+
+/* One row of the box: text [off, off+len), width columns; eol when the text
+ * line ends there (otherwise the line goes on in the next row). */
+typedef struct ui_prow {
+    size_t off, len;
+    int width;
+    bool eol;
+} ui_prow;
+
+void paste_free(ui_paste *p);
+/* One typed or pasted character at the cursor. CR, LF and CR LF are a line
+ * break, TAB a space; other control characters are dropped. Returns true when
+ * the text changed (false also when the box is full: p->full is then set). */
+bool paste_insert(ui_paste *p, uint32_t c);
+/* paste_insert() for each character of a UTF-8 string (tests). */
+bool paste_insert_str(ui_paste *p, const char *utf8);
+bool paste_do(ui_paste *p, ui_paste_action a);
+/* Number of text lines (0 for an empty box; a final line break opens none). */
+size_t paste_nlines(const ui_paste *p);
+/* Cuts the text into rows of at most cols columns (a character wider than
+ * that gets a row of its own). Sets *rows to a new array the caller frees and
+ * returns its length (at least 1, 0 on ENOMEM); *cur_row and *cur_col get the
+ * cursor's row and column (either may be NULL). */
+size_t paste_layout(const ui_paste *p, int cols, ui_prow **rows, size_t *cur_row, int *cur_col);
+/* Moves the cursor delta rows (of a cols-wide layout) up or down, keeping its
+ * column where the row allows. Returns true when it moved. */
+bool paste_move_rows(ui_paste *p, int cols, int delta);
 
 /* ---- Export (export.c) ---- */
 
@@ -262,6 +233,14 @@ struct mxd_ui {
     mxd_lab *lab;
     char lab_err[256];         /* why the lab did not start (raw; formatted when drawn) */
 
+    /* the bounce screen (scr_bounce.c): kept for the session, so leaving the
+     * page, switching the language or resizing loses nothing */
+    ui_paste paste;
+    int paste_top;             /* first row of the box shown */
+    bool paste_empty_msg;      /* decode was asked for with an empty box */
+    mxd_bounce bounce;         /* the last decode */
+    bool bounce_view;          /* the page shows the decode, not the box */
+
     /* the screen */
     ui_screen stack[UI_STACK_MAX];
     int depth;
@@ -285,6 +264,8 @@ struct mxd_ui {
 /* Current language's catalog (may be NULL) and text helpers. */
 const mxd_catalog *ui_cat(const mxd_ui *u);
 const char *ui_t(const mxd_ui *u, ui_text_id id);
+/* ui_fmt() in the current language. Caller frees. */
+char *ui_tf(const mxd_ui *u, ui_text_id id, ...);
 /* Catalog entry key/field in the current language, filled from params. Falls
  * back to the other language and then to "[key.field]". Caller frees. */
 char *ui_cat_fmt(const mxd_ui *u, const char *key, const char *field,
@@ -357,7 +338,14 @@ const mxd_finding **ui_ranked_causes(const mxd_findings *fs, size_t *n);
 /* Which screen ops the pages and overlays use. */
 extern const ui_screen_ops ui_input_ops, ui_step_ops, ui_summary_ops, ui_lab_menu_ops,
     ui_lab_intro_ops, ui_help_ops, ui_glossary_ops, ui_details_ops, ui_quit_ops,
-    ui_export_ops, ui_hint_ops;
+    ui_export_ops, ui_hint_ops, ui_bounce_ops;
+
+/* The bounce screen (scr_bounce.c): the decoded statuses as panels. A status
+ * whose domain is known gets a key (1..9, by position) that starts a diagnosis
+ * of that domain; ui_bounce_jump() does it and returns UI_UNHANDLED when key i
+ * has no target. */
+void build_bounce_doc(const mxd_ui *u, int width, ui_doc *d);
+ui_res ui_bounce_jump(mxd_ui *u, size_t i);
 
 /* Lab (scr_lab.c). */
 int ui_lab_begin(mxd_ui *u, const mxd_scenario *scn);

@@ -15,6 +15,7 @@
 
 #include "mxd/catalog.h"
 #include "mxd/steps.h"
+#include "mxd/ui.h"
 
 static char err[512];
 
@@ -574,6 +575,19 @@ static const struct {
     { "msg.lab_unknown", "value" },
 };
 
+/* The wizard's sentences ("msg.ui.<name>") and the placeholders it fills: the
+ * same list the wizard is built from (MXD_UI_TEXTS in mxd/ui.h), so this test
+ * cannot drift from the code. */
+static const struct {
+    const char *name;
+    const char *params;
+} ui_texts[] = {
+#define UI_TEXT_ROW(id, name, params) { name, params },
+    MXD_UI_TEXTS(UI_TEXT_ROW)
+#undef UI_TEXT_ROW
+};
+static const size_t n_ui_texts = sizeof ui_texts / sizeof ui_texts[0];
+
 static const char *const required_msgs[] = {
     "msg.input.empty", "msg.input.too_long", "msg.input.label_too_long",
     "msg.input.empty_label", "msg.input.bad_char", "msg.input.ip_address",
@@ -666,6 +680,10 @@ static const char *allowed_for(const char *key)
         if (pre[n - 1] == '.' ? strncmp(key, pre, n) == 0 : strcmp(key, pre) == 0)
             return other_params[i].params;
     }
+    if (strncmp(key, "msg.ui.", 7) == 0)
+        for (size_t i = 0; i < n_ui_texts; i++)
+            if (strcmp(key + 7, ui_texts[i].name) == 0)
+                return ui_texts[i].params;
     return "";
 }
 
@@ -758,6 +776,45 @@ START_TEST(test_steps_sev_verdict_msgs)
             snprintf(key, sizeof key, "glossary.%s", required_glossary[i]);
             ck_assert_msg(mxd_catalog_get(cats[l], key, "term"), "%s: [%s] term", lc, key);
             ck_assert_msg(mxd_catalog_get(cats[l], key, "text"), "%s: [%s] text", lc, key);
+        }
+    }
+    free_real();
+}
+END_TEST
+
+/* Every sentence the wizard uses is in both languages and fills every value
+ * the wizard passes; no msg.ui.* entry is left over that the wizard never asks
+ * for. (Placeholders outside the list fail test_placeholders_known.) */
+START_TEST(test_ui_texts)
+{
+    load_real();
+    ck_assert_uint_gt(n_ui_texts, 0);
+    for (int l = 0; l < MXD_LANG_COUNT; l++) {
+        const char *lc = mxd_lang_code((mxd_lang)l);
+        char key[160], ph[64];
+        for (size_t i = 0; i < n_ui_texts; i++) {
+            snprintf(key, sizeof key, "msg.ui.%s", ui_texts[i].name);
+            const char *t = mxd_catalog_get(cats[l], key, "text");
+            ck_assert_msg(t && *t, "%s: [%s] text is missing", lc, key);
+            for (const char *p = ui_texts[i].params; *p;) {
+                while (*p == ' ')
+                    p++;
+                size_t n = strcspn(p, " ");
+                if (n == 0)
+                    break;
+                snprintf(ph, sizeof ph, "{%.*s}", (int)n, p);
+                ck_assert_msg(strstr(t, ph) != NULL, "%s: [%s] does not show %s", lc, key, ph);
+                p += n;
+            }
+        }
+        for (size_t i = 0; i < mxd_catalog_count(cats[l]); i++) {
+            const char *k = mxd_catalog_key(cats[l], i);
+            if (strncmp(k, "msg.ui.", 7) != 0)
+                continue;
+            bool used = false;
+            for (size_t j = 0; j < n_ui_texts && !used; j++)
+                used = strcmp(k + 7, ui_texts[j].name) == 0;
+            ck_assert_msg(used, "%s: [%s] is not used by the wizard (MXD_UI_TEXTS)", lc, k);
         }
     }
     free_real();
@@ -909,6 +966,7 @@ static Suite *catalog_suite(void)
     tcase_add_test(tc, test_every_finding_explained);
     tcase_add_test(tc, test_placeholders_known);
     tcase_add_test(tc, test_steps_sev_verdict_msgs);
+    tcase_add_test(tc, test_ui_texts);
     tcase_add_test(tc, test_languages_match);
     tcase_add_test(tc, test_title_widths);
     tcase_add_test(tc, test_style);

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mxd/commands.h"
+#include "mxd/propagation.h"
 
 /* A result with the given MX hosts (sender order), preferences 10, 20, ... */
 static mxd_result *make_result(const char *domain, const char *const *hosts, size_t n)
@@ -302,6 +304,101 @@ START_TEST(test_platform_label)
 }
 END_TEST
 
+/* ---- step "propagation" ---- */
+
+static void add_ns(mxd_propagation *d, const char *name, int family, const char *text)
+{
+    d->servers = realloc(d->servers, (d->nservers + 1) * sizeof *d->servers);
+    ck_assert_ptr_nonnull(d->servers);
+    mxd_prop_server *s = &d->servers[d->nservers++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->addr.family = family;
+    snprintf(s->addr.text, sizeof s->addr.text, "%s", text);
+}
+
+static void expect_prop(const mxd_propagation *d, unsigned port, const char *const *want,
+                        size_t nwant)
+{
+    mxd_command *v;
+    size_t n = mxd_commands_for_propagation(d, port, &v);
+    for (size_t i = 0; i < n && i < nwant; i++) {
+        char got[1024];
+        snprintf(got, sizeof got, "%s|%s", v[i].platform, v[i].cmd);
+        ck_assert_str_eq(got, want[i]);
+    }
+    ck_assert_uint_eq(n, nwant);
+    mxd_commands_free(v, n);
+}
+
+#define EXPECT_PROP(d, port, ...)                                                      \
+    do {                                                                               \
+        static const char *const w_[] = { __VA_ARGS__ };                               \
+        expect_prop(d, port, w_, sizeof w_ / sizeof w_[0]);                            \
+    } while (0)
+
+START_TEST(test_propagation_step)
+{
+    mxd_propagation d;
+    memset(&d, 0, sizeof d);
+    strcpy(d.domain, "mail.example.com");
+    strcpy(d.zone, "example.com");
+    add_ns(&d, "ns1.example.com", AF_INET, "192.0.2.53");
+    add_ns(&d, "ns2.example.com", AF_INET6, "2001:db8::53");
+    add_ns(&d, "ns3.example.com", 0, ""); /* no address: nothing to ask */
+    EXPECT_PROP(&d, 53,
+        "windows|nslookup -norecurse -type=soa example.com 192.0.2.53",
+        "windows|nslookup -norecurse -type=mx mail.example.com 192.0.2.53",
+        "windows|nslookup -norecurse -type=soa example.com 2001:db8::53",
+        "windows|nslookup -norecurse -type=mx mail.example.com 2001:db8::53",
+        "windows|ipconfig /flushdns",
+        "powershell|Resolve-DnsName -Type SOA example.com -Server 192.0.2.53 -NoRecursion",
+        "powershell|Resolve-DnsName -Type MX mail.example.com -Server 192.0.2.53 -NoRecursion",
+        "powershell|Resolve-DnsName -Type SOA example.com -Server 2001:db8::53 -NoRecursion",
+        "powershell|Resolve-DnsName -Type MX mail.example.com -Server 2001:db8::53 -NoRecursion",
+        "powershell|Clear-DnsClientCache",
+        "macos-linux|dig @192.0.2.53 +norecurse SOA example.com",
+        "macos-linux|dig @192.0.2.53 +norecurse MX mail.example.com",
+        "macos-linux|dig @2001:db8::53 +norecurse SOA example.com",
+        "macos-linux|dig @2001:db8::53 +norecurse MX mail.example.com",
+        "macos-linux|sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
+        "macos-linux|resolvectl flush-caches");
+    mxd_propagation_result_free(&d);
+}
+END_TEST
+
+START_TEST(test_propagation_port_and_hostile)
+{
+    mxd_propagation d;
+    memset(&d, 0, sizeof d);
+    strcpy(d.domain, "lab.test");
+    strcpy(d.zone, "lab.test");
+    add_ns(&d, "ns1.lab.test", AF_INET, "127.0.54.1");
+    /* The lab's port: nslookup and dig take it, Resolve-DnsName cannot. */
+    EXPECT_PROP(&d, 40123,
+        "windows|nslookup -port=40123 -norecurse -type=soa lab.test 127.0.54.1",
+        "windows|nslookup -port=40123 -norecurse -type=mx lab.test 127.0.54.1",
+        "windows|ipconfig /flushdns",
+        "powershell|Clear-DnsClientCache",
+        "macos-linux|dig @127.0.54.1 -p 40123 +norecurse SOA lab.test",
+        "macos-linux|dig @127.0.54.1 -p 40123 +norecurse MX lab.test",
+        "macos-linux|sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
+        "macos-linux|resolvectl flush-caches");
+    /* A name that is not safe to paste is left out; the flush commands stay. */
+    strcpy(d.domain, "x;rm -rf ~.lab.test");
+    strcpy(d.zone, "-oops");
+    EXPECT_PROP(&d, 53,
+        "windows|ipconfig /flushdns",
+        "powershell|Clear-DnsClientCache",
+        "macos-linux|sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
+        "macos-linux|resolvectl flush-caches");
+    mxd_command *v = (mxd_command *)1;
+    ck_assert_uint_eq(mxd_commands_for_propagation(NULL, 53, &v), 0);
+    ck_assert_ptr_null(v);
+    mxd_propagation_result_free(&d);
+}
+END_TEST
+
 static Suite *commands_suite(void)
 {
     Suite *s = suite_create("commands");
@@ -320,6 +417,8 @@ static Suite *commands_suite(void)
     tcase_add_test(tc, test_unknown_step);
     tcase_add_test(tc, test_name_safe);
     tcase_add_test(tc, test_platform_label);
+    tcase_add_test(tc, test_propagation_step);
+    tcase_add_test(tc, test_propagation_port_and_hostile);
     suite_add_tcase(s, tc);
     return s;
 }

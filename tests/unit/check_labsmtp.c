@@ -36,6 +36,7 @@ typedef struct client {
     int fd;
     bool connecting, connected, eof;
     int conn_err;
+    int read_err;         /* errno of a failed read (ECONNRESET for a reset) */
     mxd_sb in;
     unsigned reads;       /* read calls that returned data */
     SSL_CTX *ctx;
@@ -102,6 +103,8 @@ static void cl_io(mxd_loop *l, int fd, unsigned ev, void *arg)
             n = recv(fd, buf, sizeof buf, 0);
             if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
+            if (n < 0)
+                c->read_err = errno;
         }
         if (n <= 0) {
             c->eof = true;
@@ -757,6 +760,322 @@ START_TEST(test_stop_with_clients)
 }
 END_TEST
 
+/* ------------------------------------------------------------ broken and hostile servers */
+
+START_TEST(test_close_after_ehlo)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_CLOSE, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    cl_send(&c, "NOOP\r\n"); /* anything else is answered as usual */
+    expect_text(loop, &c, "250 2.0.0 ok\r\n");
+    mxd_sb_clear(&c.in);
+    cl_send(&c, "EHLO client.test\r\n");
+    wait_for w = { &c, NULL, NULL };
+    wait_until(loop, w_eof, &w, "close after EHLO");
+    ck_assert_uint_eq(c.in.len, 0); /* not a single byte of reply */
+    ck_assert_int_eq(c.read_err, 0); /* a clean close (FIN), not a reset */
+    finish(&c, s);
+}
+END_TEST
+
+START_TEST(test_garbage)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_GARBAGE, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    connect_and_greet(&c, s, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+    cl_send(&c, "EHLO client.test\r\n");
+    wait_for w = { &c, NULL, NULL };
+    wait_until(loop, w_eof, &w, "close after a line");
+    ck_assert_str_eq(mxd_sb_str(&c.in), "Invalid SSH identification string.\r\n");
+    finish(&c, s);
+}
+END_TEST
+
+/* The bytes after "220 Ready" are answered with a plain-text SMTP error, never
+ * before the client has sent its hello (else they would look like an injection). */
+START_TEST(test_tls_garbage_raw)
+{
+    SSL_CTX *tls = server_ctx(MXD_CERT_GOOD);
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_TLS_GARBAGE, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, tls, 0, NULL);
+    SSL_CTX_free(tls);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    cl_send(&c, "EHLO client.test\r\n");
+    expect_text(loop, &c, "250 SMTPUTF8\r\n");
+    ck_assert_ptr_nonnull(strstr(mxd_sb_str(&c.in), "250-STARTTLS\r\n"));
+    mxd_sb_clear(&c.in);
+    cl_send(&c, "STARTTLS\r\n");
+    expect_text(loop, &c, "\r\n");
+    ck_assert_str_eq(mxd_sb_str(&c.in), "220 2.0.0 Ready to start TLS\r\n");
+    mxd_sb_clear(&c.in);
+    /* nothing more until the client speaks */
+    wait_for w = { &c, NULL, NULL };
+    ck_assert(!mxd_loop_run_until(loop, w_eof, &w, mxd_now_ms() + 200));
+    ck_assert_uint_eq(c.in.len, 0);
+    cl_send(&c, "\x16\x03\x01\x00\x05hello");
+    expect_text(loop, &c, "\r\n");
+    ck_assert_str_eq(mxd_sb_str(&c.in), "500 5.5.2 command not recognized\r\n");
+    finish(&c, s); /* it keeps listening, so it notices the client leave */
+}
+END_TEST
+
+START_TEST(test_tls_garbage_handshake_fails)
+{
+    SSL_CTX *tls = server_ctx(MXD_CERT_GOOD);
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_TLS_GARBAGE, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, tls, 0, NULL);
+    SSL_CTX_free(tls);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    cl_send(&c, "EHLO client.test\r\nSTARTTLS\r\n");
+    expect_text(loop, &c, "220 2.0.0 Ready to start TLS\r\n");
+    cl_start_tls(&c, mxd_labca_cert(ca), NAME);
+    wait_for w = { &c, NULL, NULL };
+    wait_until(loop, w_handshake, &w, "TLS handshake");
+    ck_assert(c.hs_failed);
+    ck_assert(!c.hs_done);
+    finish(&c, s);
+}
+END_TEST
+
+/* A filtered server: the SYN gets no answer at all (not a refusal), for as long
+ * as we care to wait; stopping it frees the port (then: refused). */
+START_TEST(test_filtered)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_FILTERED, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    unsigned port = mxd_labsmtp_port(s);
+    client a, b;
+    cl_connect(&a, loop, ADDR, port);
+    cl_connect(&b, loop, ADDR, port);
+    wait_for w = { &a, NULL, NULL };
+    /* past the first SYN retransmission (1 s) */
+    ck_assert(!mxd_loop_run_until(loop, w_connect_done, &w, mxd_now_ms() + 1300));
+    ck_assert(a.connecting && !a.connected && a.conn_err == 0);
+    ck_assert(b.connecting && !b.connected && b.conn_err == 0);
+    ck_assert_uint_eq(mxd_labsmtp_sessions(s), 0);
+    cl_close(&a);
+    cl_close(&b);
+    mxd_labsmtp_stop(s);
+    ck_assert_uint_eq(mxd_loop_pending(loop), 0);
+    client c;
+    cl_connect(&c, loop, ADDR, port);
+    wait_for wc = { &c, NULL, NULL };
+    wait_until(loop, w_connect_done, &wc, "connect after stop");
+    ck_assert_int_eq(c.conn_err, ECONNREFUSED);
+    cl_close(&c);
+}
+END_TEST
+
+START_TEST(test_hostile_split)
+{
+    SSL_CTX *tls = server_ctx(MXD_CERT_GOOD);
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_SPLIT, MXD_CERT_GOOD, 2);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, tls, 0, NULL);
+    SSL_CTX_free(tls);
+    client c;
+    cl_connect(&c, loop, ADDR, mxd_labsmtp_port(s));
+    expect_text(loop, &c, "\r\n");
+    ck_assert_str_eq(mxd_sb_str(&c.in), GREETING);
+    size_t n = strlen(GREETING);
+    ck_assert_msg(c.reads >= n / 2, "greeting came in %u reads", c.reads);
+    mxd_sb_clear(&c.in);
+    unsigned reads = c.reads;
+    cl_send(&c, "EHLO client.test\r\n");
+    expect_text(loop, &c, "250 SMTPUTF8\r\n");
+    ck_assert_str_eq(mxd_sb_str(&c.in), "250-" NAME " at your service\r\n"
+                                        "250-PIPELINING\r\n"
+                                        "250-SIZE 10485760\r\n"
+                                        "250-8BITMIME\r\n"
+                                        "250-STARTTLS\r\n"
+                                        "250 SMTPUTF8\r\n");
+    ck_assert_uint_ge(c.reads - reads, c.in.len / 2);
+    mxd_sb_clear(&c.in);
+    /* TLS still works (the records are cut small too) */
+    cl_send(&c, "STARTTLS\r\n");
+    expect_text(loop, &c, "220 2.0.0 Ready to start TLS\r\n");
+    cl_start_tls(&c, mxd_labca_cert(ca), NAME);
+    wait_for w = { &c, NULL, NULL };
+    wait_until(loop, w_handshake, &w, "TLS handshake");
+    ck_assert(c.hs_done);
+    cl_send(&c, "NOOP\r\n");
+    expect_text(loop, &c, "250 2.0.0 ok\r\n");
+    finish(&c, s);
+}
+END_TEST
+
+/* memmem() without _GNU_SOURCE */
+static const void *find_bytes(const void *hay, size_t hlen, const void *needle, size_t nlen)
+{
+    for (size_t i = 0; hay && nlen <= hlen && i + nlen <= hlen; i++)
+        if (memcmp((const char *)hay + i, needle, nlen) == 0)
+            return (const char *)hay + i;
+    return NULL;
+}
+
+static bool w_bytes(void *arg)
+{
+    wait_for *w = arg;
+    return w->c->eof || w->c->in.len >= (size_t)(uintptr_t)w->text;
+}
+
+START_TEST(test_hostile_longline)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_LONGLINE, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    cl_connect(&c, loop, ADDR, mxd_labsmtp_port(s));
+    size_t want = strlen("220 " NAME " ESMTP ") + 100 * 1024 + 2;
+    wait_for w = { &c, (const char *)(uintptr_t)want, NULL };
+    wait_until(loop, w_bytes, &w, "a 100 KB greeting");
+    ck_assert_uint_eq(c.in.len, want);
+    ck_assert(memcmp(c.in.buf, "220 " NAME " ESMTP abcdefghij", 29 + strlen(NAME) - 15) == 0);
+    ck_assert(memchr(c.in.buf, '\n', c.in.len) == c.in.buf + c.in.len - 1);
+    finish(&c, s);
+}
+END_TEST
+
+/* The endless greeting: megabytes of "220-" lines and never a "220 " line; the
+ * server notices when the client gives up. */
+START_TEST(test_hostile_endless)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_ENDLESS, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    cl_connect(&c, loop, ADDR, mxd_labsmtp_port(s));
+    wait_for w = { &c, (const char *)(uintptr_t)(1u << 20), NULL };
+    wait_until(loop, w_bytes, &w, "1 MB of greeting");
+    ck_assert(!c.eof);
+    size_t lines = 0;
+    for (const char *p = c.in.buf, *end = c.in.buf + c.in.len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break; /* the last line may be incomplete */
+        ck_assert_msg(strncmp(p, "220-", 4) == 0, "line %zu: %.40s", lines, p);
+        lines++;
+        p = nl + 1;
+    }
+    ck_assert_uint_gt(lines, 10000);
+    finish(&c, s);
+}
+END_TEST
+
+START_TEST(test_hostile_text)
+{
+    static const struct {
+        mxd_smtp_behaviour b;
+        const char *greeting_has; size_t glen;
+        const char *ehlo_has; size_t elen;
+    } t[] = {
+#define B(s) s, sizeof s - 1
+        { MXD_SMTPB_HOSTILE_BYTES, B("\xff\xfe invalid UTF-8 \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80"
+                                     " then a NUL \0 and text after the NUL\r\n"),
+          B("250-X-BYTES \xff\xfe\xc0\xaf before a NUL \0 after it\r\n") },
+        { MXD_SMTPB_HOSTILE_ESCAPES, B("\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b]52;c;"),
+          B("250-X-CLIPBOARD \x1b]52;c;") },
+        { MXD_SMTPB_HOSTILE_BIDI, B(" ESMTP \xe2\x80\xae" "ydaer si revres siht\xe2\x80\xac"),
+          B("250-X-BIDI \xe2\x80\xae") },
+#undef B
+    };
+    SSL_CTX *tls = server_ctx(MXD_CERT_GOOD);
+    mxd_scn_smtp cfg = make_cfg(t[_i].b, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, tls, 0, NULL);
+    SSL_CTX_free(tls);
+    client c;
+    cl_connect(&c, loop, ADDR, mxd_labsmtp_port(s));
+    wait_for w = { &c, (const char *)(uintptr_t)1, NULL };
+    for (int i = 0; i < 100 && !find_bytes(c.in.buf, c.in.len, "\r\n", 2); i++)
+        wait_until(loop, w_bytes, &w, "greeting"); /* no strstr: the text has a NUL */
+    ck_assert(memcmp(c.in.buf, "220 " NAME, 4 + strlen(NAME)) == 0);
+    ck_assert_ptr_nonnull(find_bytes(c.in.buf, c.in.len, t[_i].greeting_has, t[_i].glen));
+    mxd_sb_clear(&c.in);
+    cl_send(&c, "EHLO client.test\r\n");
+    for (int i = 0; i < 100 && !find_bytes(c.in.buf, c.in.len, "250 SMTPUTF8\r\n", 14); i++)
+        wait_until(loop, w_bytes, &w, "EHLO reply");
+    ck_assert_ptr_nonnull(find_bytes(c.in.buf, c.in.len, "250 SMTPUTF8\r\n", 14));
+    ck_assert_ptr_nonnull(find_bytes(c.in.buf, c.in.len, t[_i].ehlo_has, t[_i].elen));
+    ck_assert_ptr_nonnull(find_bytes(c.in.buf, c.in.len, "250-STARTTLS\r\n", 14));
+    finish(&c, s);
+}
+END_TEST
+
+START_TEST(test_hostile_reset)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_RESET, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    cl_send(&c, "EHLO client.test\r\n");
+    wait_for w = { &c, NULL, NULL };
+    wait_until(loop, w_eof, &w, "the reset");
+    ck_assert_int_eq(c.read_err, ECONNRESET);
+    /* what did arrive is half a reply: no final "250 " line */
+    ck_assert_ptr_null(strstr(mxd_sb_str(&c.in), "\r\n250 "));
+    finish(&c, s);
+}
+END_TEST
+
+/* It greets and never reads. A client that sent a command and leaves is let go
+ * of (the server looks for the hang-up, it cannot read it). */
+START_TEST(test_hostile_noread)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_NOREAD, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    cl_send(&c, "EHLO client.test\r\n");
+    wait_for w = { &c, NULL, NULL };
+    ck_assert(!mxd_loop_run_until(loop, w_eof, &w, mxd_now_ms() + 300));
+    ck_assert_uint_eq(c.in.len, 0); /* no reply ever */
+    ck_assert_uint_eq(mxd_labsmtp_active(s), 1);
+    uint64_t t0 = mxd_now_ms();
+    finish(&c, s); /* waits (WAIT_MS at most) until the server has let go */
+    ck_assert_uint_lt(mxd_now_ms() - t0, 2000);
+}
+END_TEST
+
+/* The client's writes fill the buffers and then would block (EAGAIN): the
+ * server reads nothing at all. A client that closes normally now cannot even
+ * get its FIN through the full window, so only a reset (or the server's own
+ * life time) ends it; with a reset, the server lets go at once. */
+START_TEST(test_hostile_noread_flood)
+{
+    mxd_scn_smtp cfg = make_cfg(MXD_SMTPB_HOSTILE_NOREAD, MXD_CERT_GOOD, 0);
+    mxd_labsmtp *s = start_on_random_port(loop, &cfg, NULL, 0, NULL);
+    client c;
+    connect_and_greet(&c, s, GREETING);
+    static char chunk[65536];
+    memset(chunk, 'x', sizeof chunk);
+    size_t sent = 0;
+    bool full = false;
+    for (int i = 0; i < 1000 && !full; i++) {
+        ssize_t n = send(c.fd, chunk, sizeof chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            sent += (size_t)n;
+            continue;
+        }
+        ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "%s", strerror(errno));
+        mxd_loop_run_once(loop, 20); /* the server gets its turns and still reads nothing */
+        n = send(c.fd, chunk, sizeof chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+        full = n < 0;
+        if (n > 0)
+            sent += (size_t)n;
+    }
+    ck_assert_msg(full, "sent %zu bytes and the buffers never filled", sent);
+    ck_assert_uint_eq(c.in.len, 0);
+    ck_assert_uint_eq(mxd_labsmtp_active(s), 1);
+    struct linger lg = { 1, 0 };
+    ck_assert_int_eq(setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    uint64_t t0 = mxd_now_ms();
+    finish(&c, s);
+    ck_assert_uint_lt(mxd_now_ms() - t0, 2000);
+}
+END_TEST
+
 static Suite *labsmtp_suite(void)
 {
     Suite *s = suite_create("labsmtp");
@@ -782,6 +1101,18 @@ static Suite *labsmtp_suite(void)
     tcase_add_test(tc, test_only_loopback);
     tcase_add_test(tc, test_port_in_use);
     tcase_add_test(tc, test_stop_with_clients);
+    tcase_add_test(tc, test_close_after_ehlo);
+    tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_tls_garbage_raw);
+    tcase_add_test(tc, test_tls_garbage_handshake_fails);
+    tcase_add_test(tc, test_filtered);
+    tcase_add_test(tc, test_hostile_split);
+    tcase_add_test(tc, test_hostile_longline);
+    tcase_add_test(tc, test_hostile_endless);
+    tcase_add_loop_test(tc, test_hostile_text, 0, 3);
+    tcase_add_test(tc, test_hostile_reset);
+    tcase_add_test(tc, test_hostile_noread);
+    tcase_add_test(tc, test_hostile_noread_flood);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,6 +103,12 @@ START_TEST(nul_and_escape_bytes_kept_raw)
     ck_assert_int_eq(mxd_smtp_reply_parse(s, sizeof s - 1, &r, &used), MXD_REPLY_OK);
     ck_assert_str_eq(r.lines[0], "a\x1b[2Jb"); /* raw here; sanitised by the probe */
     mxd_smtp_reply_free(&r);
+    /* "220 x<NUL>y\r\n": the NUL stays visible through the length */
+    const char z[] = "220 x\0y\r\n";
+    ck_assert_int_eq(mxd_smtp_reply_parse(z, sizeof z - 1, &r, &used), MXD_REPLY_OK);
+    ck_assert_uint_eq(r.lens[0], 3);
+    ck_assert_int_eq(memcmp(r.lines[0], "x\0y", 3), 0);
+    mxd_smtp_reply_free(&r);
 }
 END_TEST
 

@@ -75,13 +75,59 @@ static mxd_rr mx_rr(const char *name, uint16_t pref, const char *host)
     return r;
 }
 
-static void setup(void)
+/* The help folder of the source tree: $MXDOCTOR_HELP, else "help" (make runs
+ * the tests from the repository root). */
+static const char *help_dir(void)
+{
+    const char *d = getenv("MXDOCTOR_HELP");
+    return d && *d ? d : "help";
+}
+
+/* The wizard's real sentences (help/<lang>/ui.cat) and the bounce decoder's
+ * texts (bounce.cat) after the fixture's own entries: the layouts are tested
+ * with the texts users see. Caller frees. */
+static char *with_ui_texts(const char *fixture, const char *lang)
+{
+    static const char *const files[] = { "ui.cat", "bounce.cat" };
+    size_t fl = strlen(fixture), cap = fl + 65536, n = fl;
+    char *b = malloc(cap + 1);
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, fixture, fl);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s/%s", help_dir(), lang, files[k]);
+        FILE *f = fopen(path, "rb");
+        ck_assert_msg(f != NULL, "cannot open %s", path);
+        b[n++] = '\n';
+        size_t r;
+        while ((r = fread(b + n, 1, cap - n, f)) > 0) {
+            n += r;
+            if (n == cap) {
+                cap *= 2;
+                b = realloc(b, cap + 1);
+                ck_assert_ptr_nonnull(b);
+            }
+        }
+        fclose(f);
+    }
+    b[n] = '\0';
+    return b;
+}
+
+static mxd_catalog *load_cat(const char *fixture, const char *lang)
 {
     char err[256];
-    cats[MXD_LANG_EN] = mxd_catalog_parse(cat_en, strlen(cat_en), "en", err, sizeof err);
-    ck_assert_msg(cats[MXD_LANG_EN] != NULL, "%s", err);
-    cats[MXD_LANG_JA] = mxd_catalog_parse(cat_ja, strlen(cat_ja), "ja", err, sizeof err);
-    ck_assert_msg(cats[MXD_LANG_JA] != NULL, "%s", err);
+    char *text = with_ui_texts(fixture, lang);
+    mxd_catalog *c = mxd_catalog_parse(text, strlen(text), lang, err, sizeof err);
+    free(text);
+    ck_assert_msg(c != NULL, "%s", err);
+    return c;
+}
+
+static void setup(void)
+{
+    cats[MXD_LANG_EN] = load_cat(cat_en, "en");
+    cats[MXD_LANG_JA] = load_cat(cat_ja, "ja");
     memset(&cfg, 0, sizeof cfg);
     cfg.cat[0] = cats[0];
     cfg.cat[1] = cats[1];
@@ -328,49 +374,35 @@ START_TEST(test_indented_lines_wrap_under_themselves)
 }
 END_TEST
 
-/* The built-in texts: both languages present, same placeholders in both. */
-static void placeholders(const char *s, char *out, size_t cap)
+/* The wizard's sentences come from the catalog only: a missing one shows its
+ * key, a present one is used as written, placeholders are filled and their
+ * values sanitised. */
+START_TEST(test_texts_from_catalog)
 {
-    out[0] = '\0';
-    for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
-        const char *e = strchr(p, '}');
-        if (!e)
-            break;
-        strncat(out, p, (size_t)(e - p + 1) < cap - strlen(out) - 1 ? (size_t)(e - p + 1) : 0);
-    }
-}
-
-START_TEST(test_builtin_texts_complete)
-{
-    for (int i = 0; i < T_COUNT; i++) {
-        const char *en = ui_text_builtin((ui_text_id)i, MXD_LANG_EN);
-        const char *ja = ui_text_builtin((ui_text_id)i, MXD_LANG_JA);
-        ck_assert_msg(en && *en, "text %d has no English", i);
-        ck_assert_msg(ja && *ja, "text %d has no Japanese", i);
-        ck_assert_msg(strncmp(ui_text_key((ui_text_id)i), "msg.ui.", 7) == 0, "key of %d", i);
-        char pe[256], pj[256];
-        placeholders(en, pe, sizeof pe);
-        placeholders(ja, pj, sizeof pj);
-        /* order may differ between languages; compare as sets by length and membership */
-        ck_assert_uint_eq(strlen(pe), strlen(pj));
-        for (const char *p = strchr(pe, '{'); p; p = strchr(p + 1, '{')) {
-            char one[64];
-            size_t n = strcspn(p, "}") + 1;
-            snprintf(one, sizeof one, "%.*s", (int)n, p);
-            ck_assert_msg(strstr(pj, one), "%s: %s missing in Japanese", ui_text_key((ui_text_id)i), one);
-        }
-    }
-    /* the catalog overrides a built-in text */
+    ck_assert_str_eq(ui_text(NULL, T_TAGLINE), "[msg.ui.tagline.text]");
+    ck_assert_str_eq(ui_text_key(T_STEP_COUNTER), "msg.ui.step_counter");
     char err[128];
-    const char *o = "[msg.ui.tagline]\ntext: overridden\n";
+    const char *o = "[msg.ui.tagline]\ntext: from the catalog\n"
+                    "[msg.ui.export_fail]\ntext: {path}: {error} ({path}) {other}\n";
     mxd_catalog *c = mxd_catalog_parse(o, strlen(o), "o", err, sizeof err);
-    ck_assert_ptr_nonnull(c);
-    ck_assert_str_eq(ui_text(c, MXD_LANG_EN, T_TAGLINE), "overridden");
-    ck_assert_str_eq(ui_text(NULL, MXD_LANG_JA, T_TAGLINE), ui_text_builtin(T_TAGLINE, MXD_LANG_JA));
-    char *f = ui_fmt(NULL, MXD_LANG_EN, T_WAITING, "n", "3", UI_END);
-    ck_assert_str_eq(f, "Waiting for 3 answers...");
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(ui_text(c, T_TAGLINE), "from the catalog");
+    ck_assert_str_eq(ui_text(c, T_Q_WHAT), "[msg.ui.q_what.text]");
+    char *f = ui_fmt(c, T_EXPORT_FAIL, "path", "/tmp/r\x1b[2J.txt", "error", "line\nbreak", UI_END);
+    ck_assert_str_eq(f, "/tmp/r\\x1B[2J.txt: line\nbreak (/tmp/r\\x1B[2J.txt) {other}");
+    free(f);
+    f = ui_fmt(c, T_WAITING, "n", "3", UI_END);
+    ck_assert_str_eq(f, "[msg.ui.waiting.text]");
     free(f);
     mxd_catalog_free(c);
+
+    /* the real catalog has every one of them, in both languages */
+    for (int l = 0; l < MXD_LANG_COUNT; l++)
+        for (int i = 0; i < T_COUNT; i++) {
+            const char *t = ui_text(cats[l], (ui_text_id)i);
+            ck_assert_msg(t[0] != '[' || strncmp(t, "[msg.ui.", 8) != 0, "%s: %s is missing",
+                          l ? "ja" : "en", ui_text_key((ui_text_id)i));
+        }
 }
 END_TEST
 
@@ -467,7 +499,8 @@ static Suite *ui_suite(void)
     tcase_add_test(tc, test_indented_lines_wrap_under_themselves);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("texts");
-    tcase_add_test(tt, test_builtin_texts_complete);
+    tcase_add_checked_fixture(tt, setup, teardown);
+    tcase_add_test(tt, test_texts_from_catalog);
     suite_add_tcase(s, tt);
     TCase *te = tcase_create("export");
     tcase_add_test(te, test_export_never_overwrites_unasked);
