@@ -381,9 +381,9 @@ static int lab_serve(const cli *c, mxd_loop *loop)
     } else {
         ca_path[0] = '\0';
     }
-    printf("ready domain=%s resolver=%s dns_port=%u smtp_port=%u ca=%s\n", scn.domain,
-           mxd_lab_resolver(lab), mxd_lab_dns_port(lab), mxd_lab_smtp_port(lab),
-           ca_path[0] ? ca_path : "-");
+    printf("ready domain=%s resolver=%s dns_port=%u smtp_port=%u https_port=%u ca=%s\n",
+           scn.domain, mxd_lab_resolver(lab), mxd_lab_dns_port(lab), mxd_lab_smtp_port(lab),
+           mxd_lab_https_port(lab), ca_path[0] ? ca_path : "-");
     fflush(stdout);
     while (!stop_serving)
         mxd_loop_run_until(loop, serving_stopped, NULL, mxd_now_ms() + 1000);

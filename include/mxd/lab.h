@@ -27,6 +27,7 @@ void mxd_lab_apply(mxd_lab *lab, mxd_options *opts);
 const char *mxd_lab_resolver(const mxd_lab *lab);
 unsigned mxd_lab_smtp_port(const mxd_lab *lab);
 unsigned mxd_lab_dns_port(const mxd_lab *lab);
+unsigned mxd_lab_https_port(const mxd_lab *lab);
 /* The lab CA certificate as PEM into buf; returns the length or -1. */
 int mxd_lab_ca_pem(const mxd_lab *lab, char *buf, size_t cap);
 void mxd_lab_stop(mxd_lab *lab);

@@ -94,6 +94,7 @@ typedef struct mxd_scenario {
     mxd_scn_auth *auth; size_t nauth;    /* default: one normal server */
     mxd_scn_smtp *smtp; size_t nsmtp;
     char **expect; size_t nexpect;       /* finding ids the run must produce, exactly */
+    struct mxd_scn_https *https; size_t nhttps; /* [https] sections (scenario_https.h), owned */
     char path[512];
 } mxd_scenario;
 

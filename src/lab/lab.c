@@ -18,6 +18,7 @@
 #include "mxd/lab.h"
 #include "mxd/labcert.h"
 #include "mxd/labdns.h"
+#include "mxd/labhttps.h"
 #include "mxd/labsmtp.h"
 
 #define LAB_RESOLVER_ADDR "127.53.53.53"
@@ -32,7 +33,8 @@ struct mxd_lab {
     mxd_labdns_resolver *resolver;
     mxd_labsmtp **smtp;
     size_t nsmtp;
-    unsigned dns_port, smtp_port;
+    mxd_labhttps_set *https; /* the scenario's [https] servers, all on https_port */
+    unsigned dns_port, smtp_port, https_port;
     char resolver_addr[64];
     char *resolvers[1];
 };
@@ -44,6 +46,8 @@ static void teardown(mxd_lab *lab)
     for (size_t i = 0; i < lab->nauth; i++)
         mxd_labdns_auth_free(lab->auth[i]);
     mxd_labdns_resolver_free(lab->resolver);
+    mxd_labhttps_set_stop(lab->https);
+    lab->https = NULL;
     lab->nsmtp = lab->nauth = 0;
     lab->resolver = NULL;
 }
@@ -241,6 +245,12 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
         }
         lab->smtp[lab->nsmtp++] = srv;
     }
+    if (s->nhttps) { /* errno stays EADDRINUSE when the port is taken */
+        lab->https = mxd_labhttps_set_start(lab->loop, lab->ca, s->https, s->nhttps,
+                                            lab->https_port, err, errlen);
+        if (!lab->https)
+            return -1;
+    }
     return 0;
 }
 
@@ -268,6 +278,7 @@ mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency
         seed = seed * 1103515245u + 12345u;
         lab->dns_port = 20000 + (seed >> 8) % 40000;
         lab->smtp_port = lab->dns_port + 1;
+        lab->https_port = lab->dns_port + 2;
         if (bring_up(lab, latency_ms, err, errlen) == 0) {
             snprintf(lab->resolver_addr, sizeof lab->resolver_addr, "%s:%u", LAB_RESOLVER_ADDR,
                      lab->dns_port);
@@ -289,6 +300,7 @@ void mxd_lab_apply(mxd_lab *lab, mxd_options *o)
     o->nresolvers = 1;
     o->dns_port = lab->dns_port;
     o->smtp_port = lab->smtp_port;
+    o->https_port = lab->https_port;
     o->allow_loopback = true;
     o->loopback_only = true;
     o->extra_ca = mxd_labca_cert(lab->ca);
@@ -297,6 +309,7 @@ void mxd_lab_apply(mxd_lab *lab, mxd_options *o)
 const char *mxd_lab_resolver(const mxd_lab *lab) { return lab->resolver_addr; }
 unsigned mxd_lab_smtp_port(const mxd_lab *lab) { return lab->smtp_port; }
 unsigned mxd_lab_dns_port(const mxd_lab *lab) { return lab->dns_port; }
+unsigned mxd_lab_https_port(const mxd_lab *lab) { return lab->https_port; }
 int mxd_lab_ca_pem(const mxd_lab *lab, char *buf, size_t cap) { return mxd_labca_pem(lab->ca, buf, cap); }
 
 void mxd_lab_stop(mxd_lab *lab)

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "mxd/scenario.h"
+#include "mxd/scenario_https.h"
 #include "mxd/steps.h"
 #include "mxd/strbuf.h"
 
@@ -30,7 +31,7 @@ enum {
     DEFAULT_TTL = 3600,
 };
 
-typedef enum { SEC_HEADER, SEC_ZONE, SEC_AUTH, SEC_SMTP } section;
+typedef enum { SEC_HEADER, SEC_ZONE, SEC_AUTH, SEC_SMTP, SEC_HTTPS } section;
 
 typedef struct tok {
     char *s;       /* NUL-terminated, points into the record's scratch buffer */
@@ -47,6 +48,7 @@ typedef struct parser {
     mxd_scn_zone *zone;     /* current [zone] (valid until the next section starts) */
     mxd_scn_auth *auth;     /* current [auth] */
     mxd_scn_smtp *smtp;     /* current [smtp] */
+    mxd_scn_https *https;   /* current [https] */
     unsigned sec_keys;      /* keys already given in the current [auth]/[smtp] */
     size_t nsections, nrecords;
     uint32_t ttl;           /* $TTL of the current zone */
@@ -581,6 +583,7 @@ static int section_line(parser *p, int line, char *raw)
     p->zone = NULL;
     p->auth = NULL;
     p->smtp = NULL;
+    p->https = NULL;
     p->sec_keys = 0;
     mxd_scenario *s = p->s;
 
@@ -645,9 +648,21 @@ static int section_line(parser *p, int line, char *raw)
         p->sec = SEC_SMTP;
         return 0;
     }
-    if (nw >= 1 && (strcmp(words[0], "auth") == 0 || strcmp(words[0], "smtp") == 0))
+    if (nw == 2 && strcmp(words[0], "https") == 0) {
+        char addr[48], why[256];
+        if (parse_lab_addr(p, line, words[1], addr, "https") < 0)
+            return -1;
+        p->https = mxd_scn_https_section(&s->https, &s->nhttps, addr, line, why, sizeof why);
+        if (!p->https)
+            return fail(p, line, "%s", why);
+        p->sec = SEC_HTTPS;
+        return 0;
+    }
+    if (nw >= 1 && (strcmp(words[0], "auth") == 0 || strcmp(words[0], "smtp") == 0 ||
+                    strcmp(words[0], "https") == 0))
         return fail(p, line, "write [%s 127.x.y.z]", words[0]);
-    return fail(p, line, "unknown section [%s] (use zone, auth or smtp)", nw ? words[0] : "");
+    return fail(p, line, "unknown section [%s] (use zone, auth, smtp or https)",
+                nw ? words[0] : "");
 }
 
 static int server_key_line(parser *p, int line, char *raw)
@@ -1117,6 +1132,10 @@ static int finish(parser *p)
                         m->addr, m->addr);
         snprintf(m->name, sizeof m->name, "%s", owner);
     }
+    int https_line;
+    char why[256];
+    if (mxd_scn_https_finish(s->https, s->nhttps, &https_line, why, sizeof why) < 0)
+        return fail(p, https_line, "%s", why);
     for (size_t i = 0; i < s->nzones; i++)
         if (synthesise(p, &s->zones[i]) < 0)
             return -1;
@@ -1154,6 +1173,7 @@ void mxd_scenario_free(mxd_scenario *s)
         free_zones(s->auth[i].zones, s->auth[i].nzones);
     free(s->auth);
     free(s->smtp);
+    mxd_scn_https_free(s->https, s->nhttps);
     for (size_t i = 0; i < s->nexpect; i++)
         free(s->expect[i]);
     free(s->expect);
@@ -1218,6 +1238,10 @@ int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scena
             rc = header_line(&p, line, cur);
         } else if (p.sec == SEC_ZONE) {
             rc = zone_line(&p, line, cur);
+        } else if (p.sec == SEC_HTTPS) {
+            char why[256];
+            if (mxd_scn_https_line(p.https, cur, why, sizeof why) < 0)
+                rc = fail(&p, line, "%s", why);
         } else {
             rc = server_key_line(&p, line, cur);
         }
@@ -1467,5 +1491,6 @@ char *mxd_scenario_format(const mxd_scenario *s)
                       m->name, mxd_smtp_behaviour_name(m->behaviour), mxd_cert_kind_name(m->cert),
                       m->delay_ms);
     }
+    mxd_scn_https_format(&sb, s->https, s->nhttps);
     return mxd_sb_take(&sb);
 }
