@@ -23,12 +23,14 @@
 #include "mxd/lab.h"
 #include "mxd/loop.h"
 #include "mxd/report.h"
+#include "mxd/policy.h"
 #include "mxd/sanitize.h"
 #include "mxd/scenario.h"
 #include "mxd/ui.h"
 
 #define EXIT_USAGE 64
 #define MAX_RESOLVERS 8
+#define MAX_DKIM_SELECTORS 16
 
 typedef struct cli {
     bool report, lab, lab_list, allow_private, no_smtp, loopback_only, explain;
@@ -40,6 +42,8 @@ typedef struct cli {
     unsigned smtp_port, dns_port, lab_latency;
     char *resolvers[MAX_RESOLVERS];
     size_t nresolvers;
+    char *dkim_selectors[MAX_DKIM_SELECTORS];
+    size_t ndkim_selectors;
     const char *positional;
     mxd_catalog *cat[MXD_LANG_COUNT];
     const char *helpdir;
@@ -90,6 +94,7 @@ static void print_help(const cli *c)
            "  --timeout SECONDS      per network operation (default 5); the run is bounded too\n"
            "  --allow-private        private and loopback MX addresses are not errors\n"
            "  --no-smtp              skip the SMTP probes (e.g. where port 25 is blocked)\n"
+           "  --dkim-selector NAME   also look for the DKIM key NAME._domainkey.DOMAIN (repeatable)\n"
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
            "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
            "  --explain [FILE]       decode a bounce or mail-log line (stdin when FILE is absent or -)\n"
@@ -118,7 +123,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_EXPLAIN
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +143,7 @@ static const struct option long_opts[] = {
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
     { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
     { "lab-serve", required_argument, NULL, OPT_LAB_SERVE },
+    { "dkim-selector", required_argument, NULL, OPT_DKIM_SELECTOR },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -230,6 +236,13 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_LAB: c->lab = true; break;
         case OPT_LAB_LIST: c->lab_list = true; break;
         case OPT_LAB_SERVE: c->lab_serve = optarg; break;
+        case OPT_DKIM_SELECTOR:
+            if (!mxd_dkim_selector_valid(optarg) || c->ndkim_selectors == MAX_DKIM_SELECTORS) {
+                say(c, "msg.bad_option", "bad DKIM selector", "option", optarg);
+                return EXIT_USAGE;
+            }
+            c->dkim_selectors[c->ndkim_selectors++] = optarg;
+            break;
         case 'h': print_help(c); return 0;
         case 'V': printf("mxdoctor %s\n", MXD_VERSION); return 0;
         case ':':
@@ -264,6 +277,8 @@ static void base_options(const cli *c, mxd_options *o)
     o->extra_ca = c->ca;
     o->resolvers = (char **)c->resolvers;
     o->nresolvers = c->nresolvers;
+    o->dkim_selectors = (char **)c->dkim_selectors;
+    o->ndkim_selectors = c->ndkim_selectors;
 }
 
 /* Runs one diagnosis and prints the report; returns the exit status. */

@@ -242,9 +242,14 @@ typedef struct mxd_policy_run mxd_policy_run;
 
 /* Starts every lookup that needs only the domain (DMARC at the domain and its
  * organisational domain, the DKIM selectors, TLS-RPT) and the two sub-runs:
- * the SPF record walk (spf.h, on this run's channel) and MTA-STS (mtasts.h,
- * which opens its own channel so that cancelling it leaks nothing).
- * loop is borrowed and must outlive the run. opts is read during this call
+ * the SPF record walk (spf.h, on the same client) and MTA-STS (mtasts.h,
+ * which opens its own channel: it keeps a record per question that only the
+ * question's callback frees).
+ * loop is borrowed and must outlive the run. recursive: the engine's recursive
+ * client (borrowed; must outlive the run — cancel the run before freeing it);
+ * every question is tagged with the run (mxd_dns_query_owned), so cancelling
+ * forgets exactly this run's questions. recursive NULL: the run opens its own
+ * client from opts->resolvers. opts is read during this call
  * only: resolvers (empty: the system's), timeout_s (every query's deadline),
  * allow_private / allow_loopback (which addresses get a PTR lookup),
  * dkim_selectors; and for MTA-STS https_port, loopback_only, extra_ca.
@@ -253,12 +258,10 @@ typedef struct mxd_policy_run mxd_policy_run;
  * done(arg) runs exactly once, from the loop (never inside a call of this API),
  * after mxd_policy_inputs_done() and after every lookup has ended.
  *
- * The run asks through its own c-ares channel (same resolvers as the engine)
- * rather than the engine's: dnsclient has no per-query cancel, so a borrowed
- * channel could call back into a cancelled run.
  * Returns the run (it frees itself after done(), or in mxd_policy_cancel), or
- * NULL with err (ENOMEM, a bad resolver address, a c-ares failure). */
-mxd_policy_run *mxd_policy_start(mxd_loop *loop, const mxd_options *opts,
+ * NULL with err (ENOMEM; without recursive also a bad resolver address or a
+ * c-ares failure). */
+mxd_policy_run *mxd_policy_start(mxd_loop *loop, mxd_dns *recursive, const mxd_options *opts,
                                  const char *domain_ascii, mxd_policy_result *out,
                                  void (*changed)(void *arg), void (*done)(void *arg), void *arg,
                                  char *err, size_t errlen);
@@ -285,6 +288,12 @@ void mxd_policy_cancel(mxd_policy_run *run);
  * policy.dns_error. d->started false: nothing. */
 void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
                            mxd_findings *out);
+
+/* The step's findings for a diagnosis: nothing while r's MX answer is
+ * missing, NXDOMAIN or failed (the domain does not exist or its DNS is down:
+ * every policy lookup would only repeat that), else mxd_check_policy_data(d,
+ * r->domain_ascii). d is the result's policy data (NULL: nothing). */
+void mxd_check_policy(const mxd_result *r, const mxd_policy_result *d, mxd_findings *out);
 
 /* Writes d as one JSON object value (the report's "policy" key). */
 void mxd_policy_json(mxd_json *j, const mxd_policy_result *d);

@@ -169,23 +169,30 @@ bool mxd_propagation_resolver_parse(const char *item, char *addr, size_t addrcap
 
 /* ---- probe ---------------------------------------------------------------- */
 
+struct mxd_dns; /* dnsclient.h */
+
 typedef struct mxd_propagation_run mxd_propagation_run;
 
 /* Starts the step for domain_ascii on loop (borrowed; must outlive the run).
+ * recursive: a client to lend for the zone search (borrowed; must outlive the
+ * run; questions tagged with mxd_dns_query_owned, forgotten on cancel), or NULL:
+ * the run opens its own from opts' resolvers. The engine should pass NULL:
+ * measured with c-ares 1.18, a shared channel changes the engine's own retries
+ * (a resolver port that refuses then costs the engine's MX query 2/3 of the
+ * timeout instead of failing at once).
  * opts is read during this call only (its resolver strings are copied):
  * resolvers / nresolvers (the engine's; empty: the system's), compare_resolvers,
  * dns_port (direct queries; 0: 53), timeout_s (every wait), loopback_only.
  * out must be zeroed (or freshly freed); the probe writes into it until done or
  * cancel. changed(arg) runs after each piece arrives and may be NULL; done(arg)
- * runs exactly once, from the loop (never inside this call). arg is borrowed.
- *
- * The probe opens its own c-ares channels — one for the zone search (with the
- * engine's resolvers), one per recursive resolver compared and one per
- * authoritative address — instead of borrowing the engine's: dnsclient has no
- * per-query cancel, so a borrowed channel would call back into a cancelled run.
- * Returns the run (freed by itself after done(), or by mxd_propagation_cancel),
- * or NULL with err (ENOMEM, a c-ares failure). */
-mxd_propagation_run *mxd_propagation_start(mxd_loop *loop, const mxd_options *opts,
+ * runs exactly once, from the loop (never inside this call), after the run has
+ * freed itself. arg is borrowed.
+ * Each recursive resolver compared and each authoritative address gets a
+ * channel of its own (one server per channel: c-ares would otherwise fail over
+ * to another server and hide which one said what).
+ * Returns the run, or NULL with err (ENOMEM, a c-ares failure). */
+mxd_propagation_run *mxd_propagation_start(mxd_loop *loop, struct mxd_dns *recursive,
+                                           const mxd_options *opts,
                                            const char *domain_ascii, mxd_propagation *out,
                                            void (*changed)(void *arg), void (*done)(void *arg),
                                            void *arg, char *err, size_t errlen);

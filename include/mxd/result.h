@@ -135,6 +135,8 @@ typedef struct mxd_options {
     const char *ehlo_name;  /* name to greet with; NULL: "mxdoctor.invalid" */
 } mxd_options;
 
+struct mxd_policy_result; /* policy.h */
+
 typedef struct mxd_result {
     char input[1024];            /* as typed, sanitised */
     char domain[1024];           /* Unicode form */
@@ -149,6 +151,7 @@ typedef struct mxd_result {
     mxd_target *targets; size_t ntargets; /* owned; in the order a sender tries them */
     bool equal_pref_shuffled;    /* some preferences tie: order among them is random */
     mxd_options opts;            /* copy of the options the run used */
+    struct mxd_policy_result *policy; /* owned: step "policy" (policy.h); NULL until it starts */
 } mxd_result;
 
 void mxd_result_free(mxd_result *r);

@@ -91,6 +91,12 @@
     X(DETAILS_SMTP, "details_smtp", "") \
     X(DETAILS_NONE, "details_none", "") \
     X(DETAILS_NO_SMTP, "details_no_smtp", "") \
+    X(DETAILS_PROP, "details_prop", "") \
+    X(DETAILS_AUTH, "details_auth", "zone") \
+    X(DETAILS_RESOLVERS, "details_resolvers", "") \
+    X(DETAILS_EXPIRES, "details_expires", "ttl time") \
+    X(DETAILS_POLICY, "details_policy", "") \
+    X(DETAILS_SPF, "details_spf", "") \
     X(LAB_MENU_TITLE, "lab_menu_title", "") \
     X(LAB_NONE, "lab_none", "dir") \
     X(LAB_FAILED, "lab_failed", "error") \

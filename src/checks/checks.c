@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "mxd/checks.h"
+#include "mxd/policy.h"
 #include "mxd/strbuf.h"
 
 static bool q_failed(mxd_qstate s)
@@ -397,6 +398,7 @@ void mxd_check_all(const mxd_result *r, mxd_findings *out)
     mxd_check_mx(r, out);
     mxd_check_targets(r, out);
     mxd_check_smtp(r, out);
+    mxd_check_policy(r, r->policy, out);
 }
 
 mxd_verdict mxd_verdict_of(const mxd_findings *fs)

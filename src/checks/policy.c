@@ -374,6 +374,13 @@ static void check_mtasts(const mxd_policy_result *d, mxd_findings *out)
     free(hosts);
 }
 
+void mxd_check_policy(const mxd_result *r, const mxd_policy_result *d, mxd_findings *out)
+{
+    if (!d || (r->mx.state != MXD_Q_OK && r->mx.state != MXD_Q_NODATA))
+        return;
+    mxd_check_policy_data(d, r->domain_ascii, out);
+}
+
 /* ---- the step ------------------------------------------------------------------------ */
 
 void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,

@@ -11,8 +11,9 @@
  *     explains them.
  * Severity follows what senders experience: servers that disagree on the MX
  * send part of the mail elsewhere (fail); a lame or silent server among working
- * ones costs time (warn), every server failing is a broken zone (fail); an old
- * cached answer heals by itself when it expires (warn).
+ * ones costs time (warn), every server failing is a broken zone (fail) — unless
+ * resolvers still get answers, when our own network may be blocking port 53
+ * (warn); an old cached answer heals by itself when it expires (warn).
  *
  * Pure, with one allowance: expiry times are shown in local time, so the output
  * depends on TZ (localtime_r). The clock itself is never read: the probe stored
@@ -111,6 +112,9 @@ static void check_auth(const mxd_propagation *d, const char *domain, const group
                        mxd_findings *out)
 {
     mxd_finding *f;
+    bool resolved = false; /* some resolver answered for the domain */
+    for (size_t i = 0; i < d->nresolvers; i++)
+        resolved = resolved || (!d->resolvers[i].skipped && mxd_mxanswer_usable(&d->resolvers[i].mx));
     bool serials_differ = false;
     const mxd_prop_server *first_soa = NULL;
     for (size_t i = 0; i < d->nservers; i++) {
@@ -211,8 +215,13 @@ static void check_auth(const mxd_propagation *d, const char *domain, const group
                              : NULL;
         if (!id)
             continue;
-        /* While another server answers, resolvers move on to it after a delay. */
-        f = mxd_findings_add(out, STEP, id, g->nok ? MXD_SEV_WARN : MXD_SEV_FAIL, s->name);
+        /* While another server answers, resolvers move on to it after a delay.
+         * When none answers us but a resolver still gets answers, our own
+         * network may be what blocks direct DNS queries (port 53): not a verdict
+         * on the domain. A lame answer did arrive, so it is no network problem. */
+        bool lame = s->state == MXD_AUTHSRV_LAME;
+        mxd_severity sev = g->nok || (!lame && resolved) ? MXD_SEV_WARN : MXD_SEV_FAIL;
+        f = mxd_findings_add(out, STEP, id, sev, s->name);
         mxd_finding_param(f, "server", s->name);
         mxd_finding_param(f, "address", s->addr.family ? s->addr.text : "-");
         mxd_finding_param(f, "zone", d->zone);

@@ -7,6 +7,7 @@ const mxd_step mxd_steps[] = {
     { "mx" },
     { "target" },
     { "smtp" },
+    { "policy" },
 };
 const size_t mxd_nsteps = sizeof mxd_steps / sizeof mxd_steps[0];
 

@@ -59,6 +59,7 @@ struct mxd_propagation_run {
     bool loopback_only;
     uint64_t started;
     mxd_dns *walk;          /* recursive: the engine's resolvers (zone, NS, addresses) */
+    bool own_walk;          /* walk was opened here (no client was lent) */
     mxd_dns **res_clients;  /* parallel to out->resolvers; NULL when skipped */
     mxd_dns **auth_clients; /* parallel to out->servers; NULL when not asked */
     size_t cap_servers;
@@ -90,9 +91,13 @@ static void free_msg(mxd_dnsmsg *m)
     }
 }
 
+/* Closes the channels this run opened; a lent one only forgets our questions. */
 static void free_clients(mxd_propagation_run *run)
 {
-    mxd_dns_free(run->walk);
+    if (run->own_walk)
+        mxd_dns_free(run->walk);
+    else if (run->walk)
+        mxd_dns_forget(run->walk, run);
     run->walk = NULL;
     for (size_t i = 0; i < run->out->nresolvers; i++) {
         mxd_dns_free(run->res_clients[i]);
@@ -176,7 +181,7 @@ static void ask(mxd_propagation_run *run, mxd_dns *d, jkind k, size_t idx, const
     j->pprev = &run->jobs;
     run->jobs = j;
     run->live++;
-    if (mxd_dns_query(d, name, type, on_answer, j) < 0) {
+    if (mxd_dns_query_owned(d, run, name, type, on_answer, j) < 0) {
         *j->pprev = j->next;
         if (j->next)
             j->next->pprev = j->pprev;
@@ -612,7 +617,8 @@ static void start_resolvers(mxd_propagation_run *run)
     }
 }
 
-mxd_propagation_run *mxd_propagation_start(mxd_loop *loop, const mxd_options *opts,
+mxd_propagation_run *mxd_propagation_start(mxd_loop *loop, mxd_dns *recursive,
+                                           const mxd_options *opts,
                                            const char *domain_ascii, mxd_propagation *out,
                                            void (*on_changed)(void *arg), void (*done)(void *arg),
                                            void *arg, char *err, size_t errlen)
@@ -674,7 +680,11 @@ mxd_propagation_run *mxd_propagation_start(mxd_loop *loop, const mxd_options *op
             add_resolver(run, one, label, true);
     }
 
-    run->walk = mxd_dns_new(loop, csv[0] ? csv : NULL, run->timeout_ms, true, err, errlen);
+    run->walk = recursive;
+    if (!run->walk) {
+        run->walk = mxd_dns_new(loop, csv[0] ? csv : NULL, run->timeout_ms, true, err, errlen);
+        run->own_walk = true;
+    }
     if (!run->walk) {
         mxd_propagation_result_free(out);
         run_free(run);

@@ -18,6 +18,7 @@
 #include "mxd/checks.h"
 #include "mxd/dnsclient.h"
 #include "mxd/engine.h"
+#include "mxd/policy.h"
 #include "mxd/smtpprobe.h"
 
 typedef enum { Q_MX, Q_A, Q_AAAA, Q_TARGET_A, Q_TARGET_AAAA } qkind;
@@ -51,6 +52,8 @@ struct mxd_engine {
     uint64_t bound_timer;
     qctx *queries;
     pref *probes;
+    mxd_policy_run *policy;     /* NULL once done */
+    bool policy_inputs_done;
 };
 
 uint64_t mxd_run_bound_ms(const mxd_options *o)
@@ -69,7 +72,7 @@ static void changed(mxd_engine *e)
 
 static void check_done(mxd_engine *e)
 {
-    if (e->done || e->outstanding || !e->domain_done[0] || !e->domain_done[1] ||
+    if (e->done || e->outstanding || e->policy || !e->domain_done[0] || !e->domain_done[1] ||
         !e->domain_done[2])
         return;
     e->done = true;
@@ -180,6 +183,8 @@ static void add_address(mxd_engine *e, size_t ti, int family, const uint8_t *byt
     memcpy(a->bytes, bytes, len);
     inet_ntop(family, bytes, a->text, sizeof a->text);
     t->naddrs++;
+    if (e->policy)
+        mxd_policy_add_address(e->policy, t->host, a);
     start_probe(e, ti, t->naddrs - 1);
 }
 
@@ -272,6 +277,8 @@ static void build_targets(mxd_engine *e)
             t->ip_literal = true;
             continue;
         }
+        if (e->policy)
+            mxd_policy_add_mx(e->policy, t->host);
         send_query(e, Q_TARGET_A, i, &t->a, t->host, MXD_T_A);
         send_query(e, Q_TARGET_AAAA, i, &t->aaaa, t->host, MXD_T_AAAA);
     }
@@ -305,6 +312,8 @@ static void maybe_implicit(mxd_engine *e)
     t->implicit = true;
     t->duplicate_of = -1;
     snprintf(t->host, sizeof t->host, "%s", r->domain_ascii);
+    if (e->policy)
+        mxd_policy_add_mx(e->policy, t->host);
     add_addresses_from(e, 0, r->a.msg);
     add_addresses_from(e, 0, r->aaaa.msg);
 }
@@ -319,6 +328,17 @@ static void first_cname(const mxd_dnsmsg *m, const char *owner, char *out, size_
             strip_dot(out);
             return;
         }
+}
+
+/* Every MX host and address is known once the domain's three questions and all
+ * target lookups have been answered: only then may the policy step finish. */
+static void policy_inputs(mxd_engine *e)
+{
+    if (!e->policy || e->policy_inputs_done || e->queries || !e->domain_done[0] ||
+        !e->domain_done[1] || !e->domain_done[2])
+        return;
+    e->policy_inputs_done = true;
+    mxd_policy_inputs_done(e->policy);
 }
 
 static void unlink_query(mxd_engine *e, qctx *c)
@@ -374,6 +394,7 @@ static void on_dns(void *arg, mxd_qstate st, mxd_dnsmsg *msg, uint32_t elapsed_m
     unlink_query(e, c);
     free(c);
     e->outstanding--;
+    policy_inputs(e);
     check_done(e);
     changed(e);
 }
@@ -401,6 +422,18 @@ static void send_query(mxd_engine *e, qkind kind, size_t ti, mxd_query *q, const
         e->outstanding--;
         q->state = MXD_Q_ERROR;
     }
+}
+
+/* ---- policy step ---- */
+
+static void policy_changed(void *arg) { changed(arg); }
+
+static void policy_done(void *arg)
+{
+    mxd_engine *e = arg;
+    e->policy = NULL; /* it has freed itself */
+    check_done(e);
+    changed(e);
 }
 
 /* ---- lifecycle ---- */
@@ -476,6 +509,13 @@ int mxd_engine_start(mxd_engine *e, const mxd_input *in, mxd_result *out,
         out->nresolvers = mxd_dns_system_servers(out->resolvers, 8);
     }
     e->bound_timer = mxd_loop_timer(e->loop, mxd_run_bound_ms(&e->opts), on_bound, e);
+    out->policy = calloc(1, sizeof *out->policy);
+    if (out->policy) {
+        char perr[200];
+        /* Without it the step just has no findings; the diagnosis goes on. */
+        e->policy = mxd_policy_start(e->loop, e->dns, &e->opts, in->ascii, out->policy,
+                                     policy_changed, policy_done, e, perr, sizeof perr);
+    }
     send_query(e, Q_MX, 0, &out->mx, in->ascii, MXD_T_MX);
     send_query(e, Q_A, 0, &out->a, in->ascii, MXD_T_A);
     send_query(e, Q_AAAA, 0, &out->aaaa, in->ascii, MXD_T_AAAA);
@@ -490,6 +530,10 @@ void mxd_engine_cancel(mxd_engine *e)
 {
     if (e->done)
         return;
+    if (e->policy) {
+        mxd_policy_cancel(e->policy);
+        e->policy = NULL;
+    }
     while (e->probes) {
         pref *p = e->probes;
         e->probes = p->next;

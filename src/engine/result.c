@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxd/policy.h"
 #include "mxd/result.h"
 
 const char *mxd_qstate_name(mxd_qstate s)
@@ -53,5 +54,9 @@ void mxd_result_free(mxd_result *r)
         free(t->addrs);
     }
     free(r->targets);
+    if (r->policy) {
+        mxd_policy_result_free(r->policy);
+        free(r->policy);
+    }
     memset(r, 0, sizeof *r);
 }

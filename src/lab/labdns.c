@@ -1407,7 +1407,14 @@ static void rq_step(rq *q)
         /* Outside the lab's zones. A real resolver would ask the internet;
          * the lab never does. A CNAME that leads out is a failure to
          * resolve, not a refusal of the question. */
-        rq_finish(q, q->ans.n ? MXD_RCODE_SERVFAIL : MXD_RCODE_REFUSED);
+        int rc = q->ans.n ? MXD_RCODE_SERVFAIL : MXD_RCODE_REFUSED;
+        /* Reverse names for the lab's own loopback addresses: real resolvers
+         * serve these locally and answer NXDOMAIN (RFC 6303), so a scenario
+         * without a reverse zone shows "no PTR", not a broken resolver. */
+        if (!q->ans.n && (mxd_dns_name_under(q->cur, "in-addr.arpa") ||
+                          mxd_dns_name_under(q->cur, "ip6.arpa")))
+            rc = MXD_RCODE_NXDOMAIN;
+        rq_finish(q, rc);
         return;
     }
     q->zone = z;

@@ -69,6 +69,7 @@ typedef struct pq {
 struct mxd_policy_run {
     mxd_loop *loop;
     mxd_dns *dns;
+    bool own_dns;           /* opened here (no client was given): freed here */
     mxd_policy_result *out;
     void (*changed)(void *);
     void (*done)(void *);
@@ -106,7 +107,8 @@ static void fire_done(mxd_loop *loop, void *arg)
     void *darg = run->arg;
     run->done_timer = 0;
     run->out->finished = true;
-    mxd_dns_free(run->dns);
+    if (run->own_dns)
+        mxd_dns_free(run->dns);
     free(run);
     done(darg);
 }
@@ -214,7 +216,7 @@ static void send_query(mxd_policy_run *run, qkind kind, size_t i, size_t j, cons
     run->outstanding++;
     /* The callback may run before this returns (an invalid name): it then
      * frees c itself. */
-    if (mxd_dns_query(run->dns, l->name, type, on_answer, c) < 0) {
+    if (mxd_dns_query_owned(run->dns, run, l->name, type, on_answer, c) < 0) {
         unlink_query(run, c);
         free(c);
         run->outstanding--;
@@ -263,7 +265,27 @@ static int add_selector(mxd_policy_result *d, const char *sel, bool user)
     return 0;
 }
 
-mxd_policy_run *mxd_policy_start(mxd_loop *loop, const mxd_options *opts,
+/* A client of the run's own, asking the resolvers the engine would ask. */
+static mxd_dns *own_client(mxd_loop *loop, const mxd_options *opts, char *err, size_t errlen)
+{
+    char csv[1024] = "";
+    for (size_t i = 0; i < opts->nresolvers; i++) {
+        char one[80];
+        if (!mxd_dns_server_normalize(opts->resolvers[i], one, sizeof one)) {
+            snprintf(err, errlen, "%s", opts->resolvers[i]);
+            return NULL;
+        }
+        if (strlen(csv) + strlen(one) + 2 < sizeof csv) {
+            if (csv[0])
+                strcat(csv, ",");
+            strcat(csv, one);
+        }
+    }
+    unsigned timeout_ms = (unsigned)(opts->timeout_s > 0 ? opts->timeout_s : 5) * 1000u;
+    return mxd_dns_new(loop, csv[0] ? csv : NULL, timeout_ms, true, err, errlen);
+}
+
+mxd_policy_run *mxd_policy_start(mxd_loop *loop, mxd_dns *recursive, const mxd_options *opts,
                                  const char *domain_ascii, mxd_policy_result *out,
                                  void (*changed)(void *arg), void (*done)(void *arg), void *arg,
                                  char *err, size_t errlen)
@@ -277,25 +299,14 @@ mxd_policy_run *mxd_policy_start(mxd_loop *loop, const mxd_options *opts,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    char csv[1024] = "";
-    for (size_t i = 0; i < opts->nresolvers; i++) {
-        char one[80];
-        if (!mxd_dns_server_normalize(opts->resolvers[i], one, sizeof one)) {
-            snprintf(err, errlen, "%s", opts->resolvers[i]);
+    run->dns = recursive;
+    if (!run->dns) {
+        run->dns = own_client(loop, opts, err, errlen);
+        run->own_dns = true;
+        if (!run->dns) {
             free(run);
             return NULL;
         }
-        if (strlen(csv) + strlen(one) + 2 < sizeof csv) {
-            if (csv[0])
-                strcat(csv, ",");
-            strcat(csv, one);
-        }
-    }
-    unsigned timeout_ms = (unsigned)(opts->timeout_s > 0 ? opts->timeout_s : 5) * 1000u;
-    run->dns = mxd_dns_new(loop, csv[0] ? csv : NULL, timeout_ms, true, err, errlen);
-    if (!run->dns) {
-        free(run);
-        return NULL;
     }
     run->loop = loop;
     run->out = out;
@@ -320,7 +331,8 @@ mxd_policy_run *mxd_policy_start(mxd_loop *loop, const mxd_options *opts,
     for (size_t i = 0; mxd_dkim_default_selectors[i]; i++)
         oom = oom || add_selector(d, mxd_dkim_default_selectors[i], false) < 0;
     if (oom) {
-        mxd_dns_free(run->dns);
+        if (run->own_dns)
+            mxd_dns_free(run->dns);
         free(run);
         mxd_policy_result_free(d);
         snprintf(err, errlen, "out of memory");
@@ -339,9 +351,10 @@ mxd_policy_run *mxd_policy_start(mxd_loop *loop, const mxd_options *opts,
     }
     snprintf(d->tlsrpt.name, sizeof d->tlsrpt.name, "_smtp._tls.%s", d->domain);
 
-    /* The SPF walk keys its questions by serial number, so it can share this
-     * channel: freeing the channel on cancel leaves nothing behind. MTA-STS
-     * keeps a record per question, so it gets a channel of its own (NULL).
+    /* The SPF walk keys its questions by serial number, so it can share the
+     * client: a late answer to a cancelled walk is dropped. MTA-STS keeps a
+     * record per question that only its callback frees, so it gets a channel
+     * of its own (NULL), which its cancel frees.
      * A sub-run that cannot start (ENOMEM) leaves its part empty: its checks
      * then say nothing rather than something wrong. --spf-ip/--spf-sender are
      * not options yet: the walk alone runs. */
@@ -452,11 +465,13 @@ void mxd_policy_cancel(mxd_policy_run *run)
     if (run->out->dmarc.at_org.state == MXD_Q_PENDING)
         run->out->dmarc.at_org.state = MXD_Q_TIMEOUT;
     mxd_dmarc_discover(&run->out->dmarc);
-    /* Before the channel goes: the SPF walk asks through it. */
     mxd_spf_cancel(run->spf);
     mxd_mtasts_cancel(run->mtasts);
-    /* Freeing the channel drops the pending queries without calling back. */
-    mxd_dns_free(run->dns);
+    /* This run's questions will never call back: their contexts can go. */
+    if (run->own_dns)
+        mxd_dns_free(run->dns);
+    else
+        mxd_dns_forget(run->dns, run);
     while (run->queries) {
         pq *c = run->queries;
         run->queries = c->next;

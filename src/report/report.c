@@ -26,6 +26,7 @@
 #include "mxd/json.h"
 #include "mxd/report.h"
 #include "mxd/sanitize.h"
+#include "mxd/policy.h"
 #include "mxd/steps.h"
 
 #ifndef MXD_VERSION
@@ -806,6 +807,10 @@ static bool write_json(rctx *c, mxd_verdict v)
     for (size_t i = 0; r->targets && i < r->ntargets; i++)
         json_target(c, &j, &r->targets[i]);
     mxd_json_end_array(&j);
+    if (r->policy) {
+        mxd_json_key(&j, "policy");
+        mxd_policy_json(&j, r->policy);
+    }
     mxd_json_key(&j, "steps");
     mxd_json_begin_array(&j);
     const char **ids;

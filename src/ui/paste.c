@@ -252,7 +252,7 @@ bool paste_move_rows(ui_paste *p, int cols, int delta)
     size_t r;
     int col;
     size_t n = paste_layout(p, cols, &rows, &r, &col);
-    if (!rows || n == 0) {
+    if (!rows || n == 0 || !p->buf) {
         free(rows);
         return false;
     }

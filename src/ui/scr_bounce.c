@@ -230,7 +230,8 @@ static void draw_box_text(mxd_ui *u, int y, int x, int h, int w)
     char *line = malloc((size_t)w * 4 + 8);
     for (int r = 0; line && r < h && (size_t)(u->paste_top + r) < n; r++) {
         const ui_prow *row = &rows[u->paste_top + r];
-        memcpy(line, u->paste.buf + row->off, row->len);
+        if (row->len)
+            memcpy(line, u->paste.buf + row->off, row->len);
         line[row->len] = '\0';
         draw_text(u, y + r, x, line, w, ST_NORMAL);
     }
@@ -250,32 +251,32 @@ static void draw_edit(mxd_ui *u)
     draw_doc(u, &intro, 0, 2, 1, ni, width);
     doc_free(&intro);
 
-    int by = 2 + ni, bh = LINES - 2 - by;
-    draw_box(u, by, 0, bh, COLS, NULL, ST_NORMAL);
-    draw_box_text(u, by + 1, 2, bh - 2, COLS - 4);
-
-    /* under the box: how much is in it (or what is wrong), and the key to decode */
-    int y = LINES - 2;
-    const char *btn = ui_t(u, T_PASTE_DECODE);
-    int bw = mxd_text_width(btn, strlen(btn));
-    char *m = NULL;
-    ui_style st = ST_DIM;
+    /* a message (the box is full, or empty on decode) gets a line of its own
+     * above the size line, taken from the box */
+    char *msg = NULL;
     char a[24], b[24];
     if (u->paste.full) {
         snprintf(a, sizeof a, "%u", UI_PASTE_MAX / 1024u);
-        m = ui_tf(u, T_PASTE_FULL, "max", a, UI_END);
-        st = ST_ERRTEXT;
+        msg = ui_tf(u, T_PASTE_FULL, "max", a, UI_END);
     } else if (u->paste_empty_msg && u->paste.len == 0) {
-        m = strdup(ui_t(u, T_PASTE_EMPTY));
-        st = ST_ERRTEXT;
-    } else {
-        snprintf(a, sizeof a, "%zu", u->paste.len);
-        snprintf(b, sizeof b, "%zu", paste_nlines(&u->paste));
-        m = ui_tf(u, T_PASTE_SIZE, "bytes", a, "lines", b, UI_END);
+        msg = strdup(ui_t(u, T_PASTE_EMPTY));
     }
-    draw_text(u, y, 1, m ? m : "", COLS - bw - 4, st);
+    int by = 2 + ni, bh = LINES - 2 - by - (msg ? 1 : 0);
+    draw_box(u, by, 0, bh, COLS, NULL, ST_NORMAL);
+    draw_box_text(u, by + 1, 2, bh - 2, COLS - 4);
+    if (msg)
+        draw_text(u, LINES - 3, 1, msg, COLS - 2, ST_ERRTEXT);
+    free(msg);
+
+    /* under the box: how much is in it, and the key to decode */
+    const char *btn = ui_t(u, T_PASTE_DECODE);
+    int bw = mxd_text_width(btn, strlen(btn));
+    snprintf(a, sizeof a, "%zu", u->paste.len);
+    snprintf(b, sizeof b, "%zu", paste_nlines(&u->paste));
+    char *m = ui_tf(u, T_PASTE_SIZE, "bytes", a, "lines", b, UI_END);
+    draw_text(u, LINES - 2, 1, m ? m : "", COLS - bw - 4, ST_DIM);
     free(m);
-    draw_text(u, y, COLS - 1 - bw, btn, bw, ST_SEL);
+    draw_text(u, LINES - 2, COLS - 1 - bw, btn, bw, ST_SEL);
     u->footer = ui_t(u, T_FOOT_PASTE);
 }
 

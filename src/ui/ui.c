@@ -313,6 +313,38 @@ static unsigned pending(const mxd_query *q)
     return q->state == MXD_Q_PENDING;
 }
 
+static unsigned plookup_pending(const mxd_plookup *l)
+{
+    return l->state == MXD_Q_PENDING;
+}
+
+/* The policy step starts once the domain's MX answer is in; until then it
+ * waits on the earlier steps. */
+static unsigned policy_pending(const mxd_policy_result *p, bool *blocked)
+{
+    if (!p || !p->started) {
+        *blocked = true;
+        return 0;
+    }
+    if (p->finished)
+        return 0;
+    unsigned n = plookup_pending(&p->dmarc.at_domain) + plookup_pending(&p->dmarc.at_org) +
+                 plookup_pending(&p->tlsrpt) + !p->spf.walked +
+                 (p->mtasts.state == MXD_MTASTS_RUNNING);
+    for (size_t i = 0; i < p->dmarc.nauth; i++)
+        n += plookup_pending(&p->dmarc.auth[i].q);
+    for (size_t i = 0; i < p->ndkim; i++)
+        n += plookup_pending(&p->dkim[i].q);
+    for (size_t i = 0; i < p->ntlsa; i++)
+        n += plookup_pending(&p->tlsa[i].q);
+    for (size_t i = 0; i < p->nptr; i++) {
+        n += plookup_pending(&p->ptr[i].q);
+        for (size_t k = 0; k < MXD_PTR_MAX_NAMES; k++)
+            n += plookup_pending(&p->ptr[i].fwd[k]);
+    }
+    return n ? n : 1; /* not finished: something is still out */
+}
+
 unsigned ui_step_pending(const mxd_ui *u, const char *step, bool *blocked)
 {
     const mxd_result *r = &u->res;
@@ -339,6 +371,8 @@ unsigned ui_step_pending(const mxd_ui *u, const char *step, bool *blocked)
         *blocked = mx + tg > 0 && smtp == 0;
         return smtp;
     }
+    if (strcmp(step, "policy") == 0)
+        return policy_pending(r->policy, blocked);
     /* A step this file does not know in detail (added to mxd_steps later):
      * while anything runs, say how much is still out. */
     return mxd_engine_inflight(u->eng);

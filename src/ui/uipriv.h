@@ -4,11 +4,14 @@
  *   - text.c: the wizard's own sentences, read from the help catalog only
  *     (entries "msg.ui.<name>", listed by MXD_UI_TEXTS in mxd/ui.h);
  *   - doc.c: a layout ("doc") of lines of styled spans, built without curses so
- *     the screens' layouts can be tested headless; draw.c puts a doc on screen;
+ *     the screens' layouts can be tested headless (content.c for the steps and
+ *     the summary, details.c for the raw data); draw.c puts a doc on screen;
  *   - screens (scr_*.c): one table of operations each, after tig's view_ops —
  *     draw, key, done — whose key handler returns what should happen next
  *     (after htop's HandlerResult) instead of reading more keys itself.
- * ui.c owns the loop, the terminal, the screen stack and the diagnosis.
+ * ui.c owns the loop, the terminal, the screen stack and the diagnosis. The
+ * two editors, the domain field (lineedit.c) and the bounce box (paste.c),
+ * know no curses either.
  */
 #ifndef MXD_UIPRIV_H
 #define MXD_UIPRIV_H
@@ -26,6 +29,8 @@
 #include "mxd/input.h"
 #include "mxd/lab.h"
 #include "mxd/loop.h"
+#include "mxd/policy.h"
+#include "mxd/propagation.h"
 #include "mxd/report.h"
 #include "mxd/result.h"
 #include "mxd/scenario.h"
@@ -330,6 +335,10 @@ ui_text_id ui_goal_missing_note(ui_goal g);
 void build_step_doc(const mxd_ui *u, size_t step, int width, ui_doc *d);
 void build_summary_doc(const mxd_ui *u, int width, ui_doc *d);
 void build_details_doc(const mxd_ui *u, int width, ui_doc *d);
+/* The details of the propagation and policy steps (details.c); nothing for a
+ * step that did not run. */
+void build_prop_details(const mxd_ui *u, const mxd_propagation *p, int width, ui_doc *d);
+void build_policy_details(const mxd_ui *u, const mxd_policy_result *p, int width, ui_doc *d);
 void build_glossary_doc(const mxd_ui *u, int width, ui_doc *d);
 void build_help_doc(const mxd_ui *u, int width, ui_doc *d);
 /* Findings of the summary, most likely cause first: an array of borrowed

@@ -19,7 +19,7 @@ else
   [ -f "$libdir/libmxd.a" ] || skip "no --batch in $MXD_BIN and no $libdir/libmxd.a for the driver"
   cc=cc; san=""
   case $libdir in *asan*) cc=clang; san="-fsanitize=address,undefined" ;; esac
-  pk=$(pkg-config --cflags --libs ncursesw libcares libidn2 openssl) || skip "pkg-config"
+  pk=$(pkg-config --cflags --libs ncursesw libcares libidn2 openssl libpsl) || skip "pkg-config"
   # shellcheck disable=SC2086
   $cc -std=c11 -O1 -g $san -Iinclude bench/batchdrv.c "$libdir/libmxd.a" $pk -lunistring \
     -o "$TMPD/batchdrv" 2>"$TMPD/cc.err" || fail "driver: $(cat "$TMPD/cc.err")"

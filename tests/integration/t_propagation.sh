@@ -50,6 +50,13 @@ prop_eval 'prop["resolvers"][0]["server"] == "'"$LAB_RESOLVER"'" and 3590 <= pro
 prop_eval '[m["host"] for m in prop["resolvers"][0]["mx"]] == ["mx1.healthy.lab.test", "mx2.healthy.lab.test"]'
 echo "ok healthy: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["propagation"]["elapsed_ms"])' "$TMPD/report.json") ms in the step"
 
+# ---- --compare-resolvers: names, and bad values
+"$MXD_BIN" --report --compare-resolvers 'google,not a resolver' example.jp >/dev/null 2>"$TMPD/bad.err"
+[ $? -eq 64 ] || fail "a bad --compare-resolvers value must exit 64"
+report_json "$LAB_DOMAIN" --compare-resolvers google,cloudflare
+prop_eval '[(r["label"], r["skipped"]) for r in prop["resolvers"][1:]] == [("google", True), ("cloudflare", True)]'
+echo "ok --compare-resolvers (public resolvers named, not asked from the lab)"
+
 # ---- auth-mismatch: auth.mismatch (+ serial_mismatch)
 lab auth-mismatch
 prop_eval '"auth.mismatch" in ids and "auth.serial_mismatch" in ids and "auth.consistent" not in ids'
@@ -93,18 +100,9 @@ TZ=Asia/Tokyo "$MXD_BIN" --report --lang en --resolver "$LAB_RESOLVER" --smtp-po
 grep -q 'expires at 20[0-9-]* [0-9:]* JST' "$TMPD/stale.txt" || fail "no local expiry time (JST) in the text report: $(grep -i expire "$TMPD/stale.txt" | head -3)"
 echo "ok stale-cache: $(grep -o 'expires at 20[0-9-]* [0-9:]* JST' "$TMPD/stale.txt" | head -1)"
 
-# ---- negative-cache: cache.negative with RFC 2308 numbers
-lab negative-cache
-prop_eval '"cache.negative" in ids and "mx.none_no_address" in ids'
-p='find("cache.negative")["params"]'
-prop_eval "$p[\"neg_ttl\"] == \"1800\" and $p[\"soa_minimum\"] == \"1800\" and $p[\"soa_ttl\"] == \"3600\""
-prop_eval 'prop["resolvers"][0]["mx_state"] == "nodata" and 1790 <= prop["resolvers"][0]["ttl"] <= 1800'
-echo "ok negative-cache"
-
 # ---- resolver.disagree: no authoritative answer (a closed port), two resolvers
 # that differ: the lab's resolver (old copy) and a server of the zone asked as if
-# it were a resolver (current copy).
-lab stale-cache
+# it were a resolver (current copy). The stale-cache lab above is still running.
 closed=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.54.77", 0)); print(s.getsockname()[1]); s.close()')
 "$MXD_BIN" --report --format json --resolver "$LAB_RESOLVER" --dns-port "$closed" \
   --compare-resolvers "127.0.54.1:$LAB_DNS_PORT" --no-smtp --loopback-only --timeout 2 \
@@ -114,9 +112,10 @@ prop_eval 'find("resolver.disagree")["params"]["count"] == "2"'
 prop_eval '[r["compare"] for r in prop["resolvers"]] == [False, True]'
 echo "ok resolver.disagree"
 
-# ---- --compare-resolvers: names, and bad values
-"$MXD_BIN" --report --compare-resolvers 'google,not a resolver' example.jp >/dev/null 2>"$TMPD/bad.err"
-[ $? -eq 64 ] || fail "a bad --compare-resolvers value must exit 64"
-lab healthy --compare-resolvers google,cloudflare
-prop_eval '[(r["label"], r["skipped"]) for r in prop["resolvers"][1:]] == [("google", True), ("cloudflare", True)]'
-echo "ok --compare-resolvers (public resolvers named, not asked from the lab)"
+# ---- negative-cache: cache.negative with RFC 2308 numbers
+lab negative-cache
+prop_eval '"cache.negative" in ids and "mx.none_no_address" in ids'
+p='find("cache.negative")["params"]'
+prop_eval "$p[\"neg_ttl\"] == \"1800\" and $p[\"soa_minimum\"] == \"1800\" and $p[\"soa_ttl\"] == \"3600\""
+prop_eval 'prop["resolvers"][0]["mx_state"] == "nodata" and 1790 <= prop["resolvers"][0]["ttl"] <= 1800'
+echo "ok negative-cache"

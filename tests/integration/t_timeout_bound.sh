@@ -45,7 +45,7 @@ t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 echo "three blackholes, --timeout 2: ${ms} ms wall (goal <= 2400 ms)"
 [ $rc = 2 ] || fail "exit $rc, want 2"
-json_eval 'ids == ["mx.found", "smtp.all_down", "smtp.timeout", "target.ok"]'
+json_eval '{"mx.found", "smtp.all_down", "smtp.timeout", "target.ok"} <= set(ids)'
 json_eval 'all(s["end"] == "greeting_timeout" for m in j["mx"] for s in m["smtp"])'
 [ $ms -lt 4000 ] || fail "took ${ms} ms: more than one timeout"
 exit 0

@@ -36,11 +36,33 @@ wiz_wait "$ja_term ($en_term)"
 wiz_keys g
 wiz_wait "$(wiz_cat ja step.target title)"
 
-# details: the raw MX answer, formatted as records
+# page_until KEY TEXT — PgDn or PgUp until TEXT shows (the details hold every
+# step's raw data)
+page_until() {
+    key=$1
+    shift
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        wiz_has "$1" && return 0
+        before=$(wiz_cap)
+        wiz_keys "$key"
+        end=$(($(date +%s) + WIZ_TIMEOUT))
+        while [ "$(wiz_cap)" = "$before" ]; do
+            [ "$(date +%s)" -ge "$end" ] && fail "$key did not scroll, and no: $1"
+            sleep 0.05
+        done
+    done
+    wiz_has "$1" || fail "never shown: $1"
+}
+
+# details: the raw MX answer, formatted as records, the SMTP conversation,
+# and at the end the policy step's records, under headings in the language
 wiz_keys d
 wiz_wait "IN MX 10 mx1.healthy.lab.test."
+page_until NPage "S: 220"
 wiz_keys End
-wiz_wait "S: 220"
+wiz_wait "DANE (TLSA)"
+page_until PPage '"v=spf1 mx -all"'
+page_until PPage "$(wiz_cat ja msg.ui.details_policy text)"
 wiz_keys Escape
 wiz_wait "$(wiz_cat ja step.target title)"
 

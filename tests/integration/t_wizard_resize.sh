@@ -3,6 +3,7 @@
 # 200x60 (commands beside the findings), too small (a message instead of a
 # broken screen), and back; also while an overlay is open.
 WIZ_LIB=1 . "$(dirname "$0")/t_wizard_harness.sh"
+WIZ_SIZE="" # this test chooses every size itself
 wiz_need_lab
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed to measure line widths"
 

@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "mxd/dnsclient.h"
 #include "mxd/labdns.h"
 #include "mxd/propagation.h"
 
@@ -208,6 +209,7 @@ static void lab_free(lab *l)
 typedef struct probe {
     mxd_propagation out;
     mxd_propagation_run *run;
+    mxd_dns *lent;             /* the "engine's" recursive client, or NULL */
     unsigned ndone, nchanged;
     uint64_t ms;
     mxd_findings fs;
@@ -246,14 +248,27 @@ static void settle(lab *l)
     mxd_loop_run_until(l->loop, settled, l, mxd_now_ms() + 2000);
 }
 
+/* A recursive client such as the engine lends the probe. */
+static mxd_dns *lend_client(lab *l, const mxd_options *o)
+{
+    char err[160] = "";
+    mxd_dns *d = mxd_dns_new(l->loop, resolver_spec, (unsigned)o->timeout_s * 1000u, true, err,
+                             sizeof err);
+    ck_assert_msg(d != NULL, "client: %s", err);
+    return d;
+}
+
+/* Runs the probe to its end: with a lent recursive client (as in the engine)
+ * or, lend false, with the one it opens itself. */
 static void run_probe_at(lab *l, const mxd_options *o, const char *domain, probe *p,
-                         const char *who)
+                         const char *who, bool lend)
 {
     memset(p, 0, sizeof *p);
     char err[160] = "";
+    p->lent = lend ? lend_client(l, o) : NULL;
     uint64_t t0 = mxd_now_ms();
-    p->run = mxd_propagation_start(l->loop, o, domain, &p->out, on_changed, on_done, p, err,
-                                   sizeof err);
+    p->run = mxd_propagation_start(l->loop, p->lent, o, domain, &p->out, on_changed, on_done, p,
+                                   err, sizeof err);
     ck_assert_msg(p->run != NULL, "start: %s", err);
     ck_assert_uint_eq(p->ndone, 0); /* never from inside start */
     ck_assert(mxd_loop_run_until(l->loop, is_done, p, t0 + 10000));
@@ -261,8 +276,11 @@ static void run_probe_at(lab *l, const mxd_options *o, const char *domain, probe
     ck_assert_uint_eq(p->ndone, 1);
     ck_assert_uint_gt(p->nchanged, 0);
     ck_assert_int_eq(p->out.phase, MXD_PROP_DONE);
-    /* The run freed itself and every channel: only the servers remain, once
-     * they have seen the probe's TCP connections close. */
+    /* The run freed itself and every channel it opened: once the lent client
+     * is gone too, only the servers remain (when they have seen the probe's TCP
+     * connections close). */
+    mxd_dns_free(p->lent);
+    p->lent = NULL;
     settle(l);
     ck_assert_uint_eq(mxd_loop_pending(l->loop), l->base_pending);
     mxd_check_propagation_data(&p->out, NULL, &p->fs);
@@ -272,7 +290,8 @@ static void run_probe_at(lab *l, const mxd_options *o, const char *domain, probe
     printf("\n");
 }
 
-#define run_probe(l, o, d, p) run_probe_at(l, o, d, p, __func__)
+#define run_probe(l, o, d, p) run_probe_at(l, o, d, p, __func__, true)
+#define run_probe_own(l, o, d, p) run_probe_at(l, o, d, p, __func__, false)
 
 static void probe_free(probe *p)
 {
@@ -364,7 +383,7 @@ START_TEST(test_consistent)
     probe_free(&p);
 
     /* A name deeper down that does not exist: NXDOMAIN everywhere, consistently. */
-    run_probe(&l, &o, "no.such.name.prop.test", &p);
+    run_probe_own(&l, &o, "no.such.name.prop.test", &p);
     ck_assert_str_eq(p.out.zone, "prop.test");
     ck_assert_int_eq(p.out.servers[0].mx.state, MXD_Q_NXDOMAIN);
     ck_assert_str_eq(ids(&p), "auth.consistent");
@@ -601,7 +620,7 @@ START_TEST(test_zone_not_found)
     mxd_options o = lab_options(&l, 2);
     probe p;
     /* The lab resolver refuses names outside its zones: no zone, nobody asked. */
-    run_probe(&l, &o, "mail.example.invalid", &p);
+    run_probe_own(&l, &o, "mail.example.invalid", &p);
     ck_assert_int_eq(p.out.zone_state, MXD_ZONE_FAILED);
     ck_assert_str_eq(p.out.zone_error, "refused");
     ck_assert_uint_eq(p.out.nservers, 0);
@@ -652,7 +671,7 @@ START_TEST(test_cancel)
     probe p;
     memset(&p, 0, sizeof p);
     char err[160];
-    p.run = mxd_propagation_start(l.loop, &o, DOMAIN, &p.out, on_changed, on_done, &p, err,
+    p.run = mxd_propagation_start(l.loop, NULL, &o, DOMAIN, &p.out, on_changed, on_done, &p, err,
                                   sizeof err);
     ck_assert_ptr_nonnull(p.run);
     /* Run until both silent servers are being asked, then stop. */
@@ -677,6 +696,65 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* Cancelled while its first question is out on the engine's client: the
+ * answer still arrives, and must reach nobody (the run is gone). */
+typedef struct other_q {
+    bool done;
+    mxd_qstate st;
+} other_q;
+
+static void on_other(void *arg, mxd_qstate st, mxd_dnsmsg *msg, uint32_t ms)
+{
+    (void)ms;
+    other_q *o = arg;
+    o->done = true;
+    o->st = st;
+    if (msg) {
+        mxd_dnsmsg_free(msg);
+        free(msg);
+    }
+}
+
+static bool other_done(void *arg) { return ((other_q *)arg)->done; }
+
+START_TEST(test_cancel_lent)
+{
+    other_q other = { false, MXD_Q_PENDING };
+    lab l;
+    lab_start(&l, two_new, 2);
+    mxd_options o = lab_options(&l, 2);
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.lent = lend_client(&l, &o);
+    char err[160];
+    p.run = mxd_propagation_start(l.loop, p.lent, &o, DOMAIN, &p.out, on_changed, on_done, &p,
+                                  err, sizeof err);
+    ck_assert_ptr_nonnull(p.run);
+    ck_assert_uint_eq(mxd_dns_pending(p.lent), 1); /* SOA? mail.prop.test */
+    mxd_propagation_cancel(p.run);
+    ck_assert_uint_eq(mxd_dns_pending(p.lent), 0);
+    ck_assert_int_eq(p.out.phase, MXD_PROP_CANCELLED);
+    ck_assert_int_eq(p.out.zone_state, MXD_ZONE_FAILED);
+    ck_assert_str_eq(p.out.zone_error, "timeout");
+    /* The resolver answers the forgotten question meanwhile. */
+    unsigned long before = mxd_labdns_resolver_upstream_queries(l.res);
+    uint64_t end = mxd_now_ms() + 300;
+    while (mxd_now_ms() < end)
+        mxd_loop_run_once(l.loop, 20);
+    ck_assert_uint_gt(mxd_labdns_resolver_upstream_queries(l.res), before);
+    ck_assert_uint_eq(p.ndone, 0);
+    /* The engine's client still works for its other users. */
+    ck_assert_int_eq(mxd_dns_query(p.lent, DOMAIN, MXD_T_MX, on_other, &other), 0);
+    ck_assert(mxd_loop_run_until(l.loop, other_done, &other, mxd_now_ms() + 3000));
+    ck_assert_int_eq(other.st, MXD_Q_OK);
+    mxd_dns_free(p.lent);
+    settle(&l);
+    ck_assert_uint_eq(mxd_loop_pending(l.loop), l.base_pending);
+    probe_free(&p);
+    lab_free(&l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("propagation_lab");
@@ -695,6 +773,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_zone_not_found);
     tcase_add_test(tc, test_compare_resolvers);
     tcase_add_test(tc, test_cancel);
+    tcase_add_test(tc, test_cancel_lent);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -670,7 +670,7 @@ static void hostile(mxd_result *r, mxd_findings *fs)
     mxd_finding_param(f, "error", "self-signed \x1b[1m");
     mxd_finding_param(f, "issuer", "CN=\xe2\x80\xae" "evil\x1b[5m");
     /* A step the table does not know (a newer check): still reported, last. */
-    f = mxd_findings_add(fs, "policy", "policy.spf_text", MXD_SEV_INFO, "");
+    f = mxd_findings_add(fs, "later", "later.spf_text", MXD_SEV_INFO, "");
     mxd_finding_param(f, "record", clean);
     free(clean);
 }
@@ -1086,7 +1086,7 @@ START_TEST(test_json_hostile_values)
                                  "<U+202E>"));
     const jnode *steps = need(root, "steps", J_ARR);
     ck_assert_uint_eq(steps->n, mxd_nsteps + 1);
-    ck_assert_str_eq(need(steps->kid[mxd_nsteps], "id", J_STR)->s, "policy");
+    ck_assert_str_eq(need(steps->kid[mxd_nsteps], "id", J_STR)->s, "later");
     const jnode *pf = need(steps->kid[mxd_nsteps], "findings", J_ARR)->kid[0];
     const char *rec = need(need(pf, "params", J_OBJ), "record", J_STR)->s;
     ck_assert_ptr_nonnull(strstr(rec, "\\x00\\x1B]52"));
@@ -1305,7 +1305,7 @@ START_TEST(test_text_hostile)
         assert_contains(out, "telnet b.evil 25", "text");
         /* the extra step is printed after the table's steps */
         char *smtp_step = cat_text(cat, "step.smtp", "title", NULL, 0);
-        char *pol_step = cat_text(cat, "step.policy", "title", NULL, 0);
+        char *pol_step = cat_text(cat, "step.later", "title", NULL, 0); /* "[step.later.title]" */
         const char *st = strstr(out, smtp_step), *pol = strstr(out, pol_step);
         ck_assert(st && pol && st < pol);
         free(smtp_step);
