@@ -26,6 +26,7 @@
 #include "mxd/policy.h"
 #include "mxd/sanitize.h"
 #include "mxd/scenario.h"
+#include "mxd/spf.h"
 #include "mxd/ui.h"
 
 #define EXIT_USAGE 64
@@ -36,6 +37,7 @@ typedef struct cli {
     bool report, lab, lab_list, allow_private, no_smtp, loopback_only, explain;
     const char *lab_serve;
     X509 *ca;                /* --ca-file, owned */
+    const char *spf_ip, *spf_sender;
     mxd_format format;
     mxd_lang lang;
     int timeout_s;
@@ -95,6 +97,8 @@ static void print_help(const cli *c)
            "  --allow-private        private and loopback MX addresses are not errors\n"
            "  --no-smtp              skip the SMTP probes (e.g. where port 25 is blocked)\n"
            "  --dkim-selector NAME   also look for the DKIM key NAME._domainkey.DOMAIN (repeatable)\n"
+           "  --spf-ip ADDR          would mail from this IP pass the domain's SPF? (check_host)\n"
+           "  --spf-sender ADDRESS   the envelope sender for --spf-ip (default postmaster@DOMAIN)\n"
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
            "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
            "  --explain [FILE]       decode a bounce or mail-log line (stdin when FILE is absent or -)\n"
@@ -123,7 +127,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +143,8 @@ static const struct option long_opts[] = {
     { "loopback-only", no_argument, NULL, OPT_LOOPBACK_ONLY },
     { "ca-file", required_argument, NULL, OPT_CA_FILE },
     { "explain", no_argument, NULL, OPT_EXPLAIN },
+    { "spf-ip", required_argument, NULL, OPT_SPF_IP },
+    { "spf-sender", required_argument, NULL, OPT_SPF_SENDER },
     { "lab", no_argument, NULL, OPT_LAB },
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
     { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
@@ -220,6 +226,20 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_NO_SMTP: c->no_smtp = true; break;
         case OPT_LOOPBACK_ONLY: c->loopback_only = true; break;
         case OPT_EXPLAIN: c->explain = true; break;
+        case OPT_SPF_IP:
+            if (!mxd_spf_ip_ok(optarg)) {
+                say(c, "msg.bad_spf_ip", "not an IPv4 or IPv6 address", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->spf_ip = optarg;
+            break;
+        case OPT_SPF_SENDER:
+            if (!strchr(optarg, '@') || strlen(optarg) > 320) {
+                say(c, "msg.bad_spf_sender", "not an e-mail address", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->spf_sender = optarg;
+            break;
         case OPT_CA_FILE: {
             FILE *f = fopen(optarg, "r");
             X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -275,6 +295,8 @@ static void base_options(const cli *c, mxd_options *o)
     o->no_smtp = c->no_smtp;
     o->loopback_only = c->loopback_only;
     o->extra_ca = c->ca;
+    o->spf_ip = c->spf_ip;
+    o->spf_sender = c->spf_sender;
     o->resolvers = (char **)c->resolvers;
     o->nresolvers = c->nresolvers;
     o->dkim_selectors = (char **)c->dkim_selectors;

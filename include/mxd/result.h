@@ -129,6 +129,8 @@ typedef struct mxd_options {
     char **resolvers; size_t nresolvers; /* "ADDR[:PORT]", borrowed */
     char **compare_resolvers; size_t ncompare_resolvers; /* --compare-resolvers: names or
                                          "ADDR[:PORT]", borrowed (propagation step) */
+    const char *spf_ip;     /* --spf-ip: evaluate check_host() for this client, or NULL */
+    const char *spf_sender; /* --spf-sender: MAIL FROM for it (default postmaster@DOMAIN) */
     char **dkim_selectors; size_t ndkim_selectors; /* --dkim-selector values, borrowed;
                                          tried before the common ones (policy step) */
     const void *extra_ca;   /* X509 * to trust besides the system store (the lab's CA) */

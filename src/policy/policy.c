@@ -358,7 +358,7 @@ mxd_policy_run *mxd_policy_start(mxd_loop *loop, mxd_dns *recursive, const mxd_o
      * A sub-run that cannot start (ENOMEM) leaves its part empty: its checks
      * then say nothing rather than something wrong. --spf-ip/--spf-sender are
      * not options yet: the walk alone runs. */
-    run->spf = mxd_spf_start(loop, run->dns, opts, d->domain, NULL, NULL, &d->spf, sub_changed,
+    run->spf = mxd_spf_start(loop, run->dns, opts, d->domain, opts->spf_ip, opts->spf_sender, &d->spf, sub_changed,
                              spf_done, run);
     run->mtasts = mxd_mtasts_start(loop, NULL, opts, d->domain, &d->mtasts, sub_changed,
                                    mtasts_done, run);

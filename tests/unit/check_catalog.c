@@ -572,6 +572,9 @@ static const struct {
     { "msg.bad_timeout", "value" },
     { "msg.bad_port", "value" },
     { "msg.bad_resolver", "value" },
+    { "msg.bad_spf_ip", "value" },
+    { "msg.bad_spf_sender", "value" },
+    { "msg.bad_ca_file", "value" },
     { "msg.lab_unknown", "value" },
 };
 
