@@ -14,6 +14,7 @@ Environment (all optional):
   BENCH_SEQ      how many of the 1,000 sequential single runs to do (1000);
                  fewer gives a sample, labelled as such in the results
   BENCH_JOBS     --jobs for the batch run (64)
+  BENCH_ONLY     parts to run, comma-separated: latency,memory,batch (all)
   BENCH_JSON     where the raw results go (build/bench/results.json)
   BENCH_DOC      the document whose results section is rewritten
                  (help/BENCHMARKS.md); "-" writes nothing
@@ -42,6 +43,7 @@ REPS = int(os.environ.get("BENCH_REPS", "5"))
 MANUAL_REPS = min(REPS, 3)  # the manual routine takes seconds per run
 SEQ_N = int(os.environ.get("BENCH_SEQ", "1000"))
 JOBS = int(os.environ.get("BENCH_JOBS", "64"))
+ONLY = set(os.environ.get("BENCH_ONLY", "latency,memory,batch").split(","))
 DOC = os.environ.get("BENCH_DOC", os.path.join(ROOT, "help", "BENCHMARKS.md"))
 LATENCIES = (0, 20, 50)
 TIMEOUT_S = 2          # --timeout for mxdoctor and the per-command timeout of the manual routine
@@ -469,6 +471,16 @@ def render():
              f"{MANUAL_REPS} of the manual routine. Load average when the bench started: {m['load']}, "
              f"at its end: {RESULTS.get('load_end', '?')} (other work on the machine makes the figures noisier).\n")
     o.append("Reproduce with `make bench` (the same as `sh bench/run.sh`).\n")
+    if "latency" in RESULTS:
+        render_latency(o)
+    if "rss" in RESULTS:
+        render_memory(o)
+    if "batch" in RESULTS:
+        render_batch(o)
+    return "\n".join(o)
+
+
+def render_latency(o):
     o.append("### Wall time of `--report` against the critical-path lower bound, and the manual routine\n")
     o.append("| latency | domain | mxdoctor wall | of which diagnosis | lower bound | wall ÷ bound | diagnosis ÷ bound "
              "| manual routine (commands) | faster by | manual, same checks only | faster by |")
@@ -480,6 +492,9 @@ def render():
                  f"| {r['manual_ms']:.0f} ms ({r['manual_commands']}) | {r['speedup']:.1f}× "
                  f"| {r['manual_same_checks_ms']:.0f} ms | {r['speedup_same']:.1f}× |")
     o.append("")
+
+
+def render_memory(o):
     rs = RESULTS["rss"]
     o.append("### Memory and first output\n")
     o.append("| measurement | value |")
@@ -493,6 +508,9 @@ def render():
         o.append(f"| first frame of the wizard, healthy, {L} ms | {f['wizard_first_frame_ms']:.0f} ms "
                  f"(first byte {f['wizard_first_byte_ms']:.0f} ms) |")
     o.append("")
+
+
+def render_batch(o):
     b = RESULTS["batch"]
     o.append("### Batch\n")
     o.append("| measurement | value |")
@@ -507,7 +525,6 @@ def render():
                  f"{b['seq_wall_s']:.1f} s = {b['seq_per_s']:.2f} domains/s |")
         o.append(f"| batch ÷ sequential | {b['per_s'] / b['seq_per_s']:.1f}× |")
     o.append("")
-    return "\n".join(o)
 
 
 def write_doc(text):
@@ -527,12 +544,15 @@ def write_doc(text):
 
 def main():
     RESULTS["machine"] = machine()
-    log("bench: latency matrix")
-    bench_latency_matrix()
-    log("bench: memory, first byte, first frame")
-    bench_memory_and_first()
-    log("bench: batch")
-    bench_batch()
+    if "latency" in ONLY:
+        log("bench: latency matrix")
+        bench_latency_matrix()
+    if "memory" in ONLY:
+        log("bench: memory, first byte, first frame")
+        bench_memory_and_first()
+    if "batch" in ONLY:
+        log("bench: batch")
+        bench_batch()
     RESULTS["load_end"] = "%.1f %.1f %.1f" % os.getloadavg()
     text = render()
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)

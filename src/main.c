@@ -24,6 +24,7 @@
 #include "mxd/loop.h"
 #include "mxd/report.h"
 #include "mxd/policy.h"
+#include "mxd/propagation.h"
 #include "mxd/sanitize.h"
 #include "mxd/scenario.h"
 #include "mxd/spf.h"
@@ -44,6 +45,8 @@ typedef struct cli {
     unsigned smtp_port, dns_port, lab_latency;
     char *resolvers[MAX_RESOLVERS];
     size_t nresolvers;
+    char *compare[MXD_PROP_MAX_RESOLVERS]; /* --compare-resolvers, split (owned) */
+    size_t ncompare;
     char *dkim_selectors[MAX_DKIM_SELECTORS];
     size_t ndkim_selectors;
     const char *positional;
@@ -91,6 +94,8 @@ static void print_help(const cli *c)
            "  --format FORMAT        report format: text (default), json, markdown\n"
            "  --lang ja|en           language (default: from LC_ALL/LC_MESSAGES/LANG)\n"
            "  --resolver ADDR[:PORT] recursive resolver to use (repeatable; default: the system's)\n"
+           "  --compare-resolvers LIST  also ask these resolvers for the MX (step propagation):\n"
+           "                         comma-separated addresses, or google, cloudflare, quad9, opendns\n"
            "  --dns-port N           port for direct queries to authoritative servers (default 53)\n"
            "  --smtp-port N          SMTP port to probe (default 25)\n"
            "  --timeout SECONDS      per network operation (default 5); the run is bounded too\n"
@@ -127,7 +132,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER, OPT_COMPARE_RESOLVERS
 };
 
 static const struct option long_opts[] = {
@@ -135,6 +140,7 @@ static const struct option long_opts[] = {
     { "format", required_argument, NULL, OPT_FORMAT },
     { "lang", required_argument, NULL, OPT_LANG },
     { "resolver", required_argument, NULL, OPT_RESOLVER },
+    { "compare-resolvers", required_argument, NULL, OPT_COMPARE_RESOLVERS },
     { "dns-port", required_argument, NULL, OPT_DNS_PORT },
     { "smtp-port", required_argument, NULL, OPT_SMTP_PORT },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -198,6 +204,23 @@ static int parse_args(cli *c, int argc, char **argv)
                 return EXIT_USAGE;
             }
             c->resolvers[c->nresolvers++] = optarg;
+            break;
+        }
+        case OPT_COMPARE_RESOLVERS: {
+            /* "google,1.1.1.1,192.0.2.53:5300": names from mxd_public_resolvers or addresses */
+            char *list = strdup(optarg), *save = NULL;
+            for (char *it = list ? strtok_r(list, ",", &save) : NULL; it;
+                 it = strtok_r(NULL, ",", &save)) {
+                char addr[80], label[32];
+                if (!mxd_propagation_resolver_parse(it, addr, sizeof addr, label, sizeof label) ||
+                    c->ncompare == MXD_PROP_MAX_RESOLVERS) {
+                    say(c, "msg.bad_resolver", "not a resolver address (ADDR[:PORT])", "value", it);
+                    free(list);
+                    return EXIT_USAGE;
+                }
+                c->compare[c->ncompare++] = strdup(it);
+            }
+            free(list);
             break;
         }
         case OPT_DNS_PORT:
@@ -299,6 +322,8 @@ static void base_options(const cli *c, mxd_options *o)
     o->spf_sender = c->spf_sender;
     o->resolvers = (char **)c->resolvers;
     o->nresolvers = c->nresolvers;
+    o->compare_resolvers = (char **)c->compare;
+    o->ncompare_resolvers = c->ncompare;
     o->dkim_selectors = (char **)c->dkim_selectors;
     o->ndkim_selectors = c->ndkim_selectors;
 }
@@ -510,6 +535,8 @@ int main(int argc, char **argv)
     }
     mxd_loop_free(loop);
 out:
+    for (size_t i = 0; i < c.ncompare; i++)
+        free(c.compare[i]);
     for (int l = 0; l < MXD_LANG_COUNT; l++)
         mxd_catalog_free(c.cat[l]);
     X509_free(c.ca);

@@ -12,6 +12,7 @@
 
 void mxd_check_mx(const mxd_result *r, mxd_findings *out);
 void mxd_check_targets(const mxd_result *r, mxd_findings *out);
+void mxd_check_propagation(const mxd_result *r, mxd_findings *out);
 void mxd_check_smtp(const mxd_result *r, mxd_findings *out);
 void mxd_check_all(const mxd_result *r, mxd_findings *out);
 

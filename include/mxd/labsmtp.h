@@ -5,7 +5,9 @@
  * on a loopback address, on the shared event loop, without ever blocking: the
  * engine's probes and the lab's servers run in the same process and thread.
  * Delays are timers, never sleeps. TLS is real (OpenSSL), with the certificates
- * from labcert.h. It accepts no messages: DATA is always refused.
+ * from labcert.h. By default it accepts no messages (DATA is refused); a scenario
+ * can make it reject unknown recipients, greylist, or take a message and drop it
+ * ("250 queued"), for the delivery step's recipient check and test message.
  *
  * The process must ignore SIGPIPE (a client that hangs up during a TLS write
  * would otherwise end it); main() does.

@@ -139,6 +139,8 @@ typedef struct mxd_options {
 
 struct mxd_policy_result; /* policy.h */
 
+struct mxd_propagation; /* propagation.h */
+
 typedef struct mxd_result {
     char input[1024];            /* as typed, sanitised */
     char domain[1024];           /* Unicode form */
@@ -154,6 +156,7 @@ typedef struct mxd_result {
     bool equal_pref_shuffled;    /* some preferences tie: order among them is random */
     mxd_options opts;            /* copy of the options the run used */
     struct mxd_policy_result *policy; /* owned: step "policy" (policy.h); NULL until it starts */
+    struct mxd_propagation *propagation; /* owned: step "propagation" (propagation.h); NULL until it starts */
 } mxd_result;
 
 void mxd_result_free(mxd_result *r);

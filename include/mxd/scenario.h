@@ -71,6 +71,29 @@ typedef enum {
     MXD_CERT_SELF_SIGNED,
 } mxd_cert_kind;
 
+/* How a server answers RCPT TO (the delivery step's recipient check). */
+typedef enum {
+    MXD_RCPT_ACCEPT = 0,      /* every recipient: 250 */
+    MXD_RCPT_REJECT_UNKNOWN,  /* local parts not in users[] (and not postmaster): 550 5.1.1 */
+    MXD_RCPT_GREYLIST,        /* the first try of each sender/recipient pair: 450 4.7.1 */
+} mxd_rcpt_mode;
+
+/* What it does with DATA. */
+typedef enum {
+    MXD_DATA_REFUSE = 0,      /* 554 at DATA: the lab accepts no messages */
+    MXD_DATA_ACCEPT,          /* 354, reads the message, "250 2.0.0 queued as <id>"; stores nothing */
+} mxd_data_mode;
+
+/* Whether the same address listens on the lab's submission port (where the
+ * delivery step looks when port 25 fails everywhere). */
+typedef enum {
+    MXD_SUBMISSION_NONE = 0,  /* nothing listens: refused */
+    MXD_SUBMISSION_OK,        /* a server like "ok" */
+    MXD_SUBMISSION_FILTERED,  /* dropped like "filtered" */
+} mxd_submission_mode;
+
+#define MXD_SCN_MAX_USERS 16
+
 typedef struct mxd_scn_smtp {
     char addr[48];           /* 127.x.y.z */
     char name[MXD_NAME_MAX]; /* host name it believes it is (greeting, certificate) */
@@ -79,6 +102,11 @@ typedef struct mxd_scn_smtp {
     unsigned delay_ms;       /* extra delay before every reply; for tarpit, the pause
                                 between greeting bytes instead (0: 1000 ms); for
                                 hostile-split, between any two bytes (0: 1 ms) */
+    mxd_rcpt_mode rcpt;
+    char users[MXD_SCN_MAX_USERS][65]; /* reject-unknown: the local parts that exist */
+    size_t nusers;
+    mxd_data_mode data;
+    mxd_submission_mode submission;
     int line;
 } mxd_scn_smtp;
 
@@ -129,5 +157,8 @@ char *mxd_scenario_format(const mxd_scenario *s);
 const char *mxd_auth_mode_name(mxd_auth_mode m);           /* "normal", ... (static) */
 const char *mxd_smtp_behaviour_name(mxd_smtp_behaviour b); /* "ok", "refuse", ... */
 const char *mxd_cert_kind_name(mxd_cert_kind k);           /* "good", "wrong-name", ... */
+const char *mxd_rcpt_mode_name(mxd_rcpt_mode m);           /* "accept", "reject-unknown", "greylist" */
+const char *mxd_data_mode_name(mxd_data_mode m);           /* "refuse", "accept" */
+const char *mxd_submission_mode_name(mxd_submission_mode m); /* "none", "ok", "filtered" */
 
 #endif

@@ -397,6 +397,7 @@ void mxd_check_all(const mxd_result *r, mxd_findings *out)
 {
     mxd_check_mx(r, out);
     mxd_check_targets(r, out);
+    mxd_check_propagation(r, out);
     mxd_check_smtp(r, out);
     mxd_check_policy(r, r->policy, out);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mxd/checks.h"
 #include "mxd/propagation.h"
 #include "mxd/strbuf.h"
 
@@ -357,4 +358,9 @@ void mxd_check_propagation_data(const mxd_propagation *d, const char *domain, mx
     group_servers(d, &g);
     check_auth(d, domain, &g, out);
     check_resolvers(d, domain, &g, out);
+}
+
+void mxd_check_propagation(const mxd_result *r, mxd_findings *out)
+{
+    mxd_check_propagation_data(r->propagation, r->domain, out);
 }

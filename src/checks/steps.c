@@ -6,6 +6,7 @@
 const mxd_step mxd_steps[] = {
     { "mx" },
     { "target" },
+    { "propagation" },
     { "smtp" },
     { "policy" },
 };

@@ -21,6 +21,7 @@
 #include "mxd/catalog.h"
 #include "mxd/sanitize.h"
 #include "mxd/strbuf.h"
+#include "mxd/utf8.h"
 
 #define KEY_MAX 127
 #define FIELD_MAX 31
@@ -116,48 +117,19 @@ static const cat_entry *find_entry(const mxd_catalog *c, const char *key)
 
 /* ---- parsing ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. Strict: no
- * overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2; v = c & 0x1F; min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3; v = c & 0x0F; min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4; v = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Checks one line (without its line ending). Returns NULL or a reason. */
 static const char *check_line_bytes(const unsigned char *s, size_t n, size_t *col)
 {
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_len(s + i, n - i);
+        uint32_t cp;
+        size_t l = mxd_utf8_decode(s + i, n - i, &cp);
         *col = i + 1;
         if (l == 0)
             return "invalid UTF-8";
-        if (l == 1 && ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F))
-            return s[i] == 0 ? "NUL byte" : "control character";
+        if ((cp < 0x20 && cp != '\t') || cp == 0x7F)
+            return cp == 0 ? "NUL byte" : "control character";
         /* C1 controls (U+0080..U+009F) are as dangerous on a terminal as C0. */
-        if (l == 2 && s[i] == 0xC2 && s[i + 1] < 0xA0)
+        if (cp >= 0x80 && cp <= 0x9F)
             return "control character";
         i += l;
     }

@@ -612,6 +612,10 @@ static mxd_input_status normalize_domain(span d, span typed, mxd_input *out)
     }
     if (labels < 2)
         return fail_span(out, MXD_IN_SINGLE_LABEL, first);
+    /* UTS #46 maps some characters to nothing ("7<U+00AD>.04" becomes "7.04"):
+     * the result can be all numbers although the typed text was not. */
+    if (looks_like_ipv4((span){ ascii, an }))
+        return fail_span(out, MXD_IN_IP_ADDRESS, d);
 
     memcpy(out->ascii, ascii, an + 1);
     memcpy(out->unicode, uni, un + 1);

@@ -1,9 +1,10 @@
 /* sanitize.c — untrusted bytes to safe, visible UTF-8 (see sanitize.h).
  *
- * Decodes UTF-8 strictly (no overlongs, no surrogates, nothing above U+10FFFF);
- * each byte of an invalid sequence becomes \xNN. Controls become \xNN (C0, DEL)
- * or <U+0085> (C1); bidi controls become <U+202E> and friends, because a
- * right-to-left override can make "evil.example" read as something else.
+ * Decodes UTF-8 strictly with mxd_utf8_decode() (no overlongs, no surrogates,
+ * nothing above U+10FFFF); each byte of an invalid sequence becomes \xNN.
+ * Controls become \xNN (C0, DEL) or <U+0085> (C1); bidi controls become
+ * <U+202E> and friends, because a right-to-left override can make
+ * "evil.example" read as something else.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,37 +13,7 @@
 
 #include "mxd/sanitize.h"
 #include "mxd/strbuf.h"
-
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point, or 0. */
-static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
-{
-    uint8_t c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2; v = c & 0x1F; min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3; v = c & 0x0F; min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4; v = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
+#include "mxd/utf8.h"
 
 static bool is_bidi_control(uint32_t cp)
 {
@@ -62,7 +33,7 @@ static bool is_invisible(uint32_t cp)
 static size_t sanitize_one(mxd_sb *out, const uint8_t *s, size_t n, unsigned flags)
 {
     uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
+    size_t len = mxd_utf8_decode(s, n, &cp);
     char esc[16];
     if (len == 0) {
         snprintf(esc, sizeof esc, "\\x%02X", s[0]);

@@ -18,6 +18,7 @@
 #include "mxd/checks.h"
 #include "mxd/dnsclient.h"
 #include "mxd/engine.h"
+#include "mxd/propagation.h"
 #include "mxd/policy.h"
 #include "mxd/smtpprobe.h"
 
@@ -52,6 +53,7 @@ struct mxd_engine {
     uint64_t bound_timer;
     qctx *queries;
     pref *probes;
+    mxd_propagation_run *prop;  /* step "propagation"; NULL once done */
     mxd_policy_run *policy;     /* NULL once done */
     bool policy_inputs_done;
 };
@@ -72,7 +74,7 @@ static void changed(mxd_engine *e)
 
 static void check_done(mxd_engine *e)
 {
-    if (e->done || e->outstanding || e->policy || !e->domain_done[0] || !e->domain_done[1] ||
+    if (e->done || e->outstanding || e->prop || e->policy || !e->domain_done[0] || !e->domain_done[1] ||
         !e->domain_done[2])
         return;
     e->done = true;
@@ -436,6 +438,18 @@ static void policy_done(void *arg)
     changed(e);
 }
 
+/* ---- propagation step ---- */
+
+static void prop_changed(void *arg) { changed(arg); }
+
+static void prop_done(void *arg)
+{
+    mxd_engine *e = arg;
+    e->prop = NULL; /* it has freed itself */
+    check_done(e);
+    changed(e);
+}
+
 /* ---- lifecycle ---- */
 
 static void on_bound(mxd_loop *loop, void *arg)
@@ -519,6 +533,15 @@ int mxd_engine_start(mxd_engine *e, const mxd_input *in, mxd_result *out,
     send_query(e, Q_MX, 0, &out->mx, in->ascii, MXD_T_MX);
     send_query(e, Q_A, 0, &out->a, in->ascii, MXD_T_A);
     send_query(e, Q_AAAA, 0, &out->aaaa, in->ascii, MXD_T_AAAA);
+    out->propagation = calloc(1, sizeof *out->propagation);
+    if (out->propagation) {
+        char perr[160];
+        /* NULL: the step opens its own channels; sharing e->dns changes how
+         * c-ares retries the engine's own queries (see propagation.h). Without
+         * it the step has no findings; the diagnosis goes on. */
+        e->prop = mxd_propagation_start(e->loop, NULL, &e->opts, in->ascii, out->propagation,
+                                        prop_changed, prop_done, e, perr, sizeof perr);
+    }
     changed(e);
     return 0;
 }
@@ -530,6 +553,10 @@ void mxd_engine_cancel(mxd_engine *e)
 {
     if (e->done)
         return;
+    if (e->prop) {
+        mxd_propagation_cancel(e->prop);
+        e->prop = NULL;
+    }
     if (e->policy) {
         mxd_policy_cancel(e->policy);
         e->policy = NULL;

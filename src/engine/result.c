@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mxd/policy.h"
+#include "mxd/propagation.h"
 #include "mxd/result.h"
 
 const char *mxd_qstate_name(mxd_qstate s)
@@ -57,6 +58,10 @@ void mxd_result_free(mxd_result *r)
     if (r->policy) {
         mxd_policy_result_free(r->policy);
         free(r->policy);
+    }
+    if (r->propagation) {
+        mxd_propagation_result_free(r->propagation);
+        free(r->propagation);
     }
     memset(r, 0, sizeof *r);
 }

@@ -22,6 +22,10 @@
 #include "mxd/labsmtp.h"
 
 #define LAB_RESOLVER_ADDR "127.53.53.53"
+/* A second resolver, "another provider's": it knows the same servers but asks
+ * them in the opposite order, so its cache can hold another answer than the
+ * first one's. The propagation step compares the two (--compare-resolvers). */
+#define LAB_RESOLVER2_ADDR "127.53.53.54"
 #define PORT_TRIES 20
 
 struct mxd_lab {
@@ -31,6 +35,9 @@ struct mxd_lab {
     mxd_labdns_auth **auth;
     size_t nauth;
     mxd_labdns_resolver *resolver;
+    mxd_labdns_resolver *resolver2;
+    char resolver2_addr[64];
+    char *compare[1];
     mxd_labsmtp **smtp;
     size_t nsmtp;
     mxd_labhttps_set *https; /* the scenario's [https] servers, all on https_port */
@@ -46,6 +53,8 @@ static void teardown(mxd_lab *lab)
     for (size_t i = 0; i < lab->nauth; i++)
         mxd_labdns_auth_free(lab->auth[i]);
     mxd_labdns_resolver_free(lab->resolver);
+    mxd_labdns_resolver_free(lab->resolver2);
+    lab->resolver2 = NULL;
     mxd_labhttps_set_stop(lab->https);
     lab->https = NULL;
     lab->nsmtp = lab->nauth = 0;
@@ -214,12 +223,19 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
     lab->resolver = mxd_labdns_resolver_start(lab->loop, &rc, err, errlen);
     if (!lab->resolver)
         return -1;
-    for (size_t i = 0; i < nauth; i++) {
+    rc.addr = LAB_RESOLVER2_ADDR;
+    lab->resolver2 = mxd_labdns_resolver_start(lab->loop, &rc, err, errlen);
+    if (!lab->resolver2)
+        return -1;
+    for (size_t n = 0; n < 2 * nauth; n++) {
+        /* resolver: servers in file order; resolver2: the other way round */
+        size_t i = n < nauth ? n : 2 * nauth - 1 - n;
+        mxd_labdns_resolver *r = n < nauth ? lab->resolver : lab->resolver2;
         const char *addr = auth_addr(s, i, abuf, sizeof abuf);
         const mxd_scn_zone *zs = s->nauth && s->auth[i].nzones ? s->auth[i].zones : s->zones;
         size_t nz = s->nauth && s->auth[i].nzones ? s->auth[i].nzones : s->nzones;
         for (size_t z = 0; z < nz; z++)
-            if (mxd_labdns_resolver_add_zone(lab->resolver, zs[z].origin, addr) < 0) {
+            if (mxd_labdns_resolver_add_zone(r, zs[z].origin, addr) < 0) {
                 snprintf(err, errlen, "zone %s: cannot be served", zs[z].origin);
                 errno = EINVAL;
                 return -1;
@@ -283,6 +299,9 @@ mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency
             snprintf(lab->resolver_addr, sizeof lab->resolver_addr, "%s:%u", LAB_RESOLVER_ADDR,
                      lab->dns_port);
             lab->resolvers[0] = lab->resolver_addr;
+            snprintf(lab->resolver2_addr, sizeof lab->resolver2_addr, "%s:%u", LAB_RESOLVER2_ADDR,
+                     lab->dns_port);
+            lab->compare[0] = lab->resolver2_addr;
             return lab;
         }
         int e = errno;
@@ -298,6 +317,10 @@ void mxd_lab_apply(mxd_lab *lab, mxd_options *o)
 {
     o->resolvers = lab->resolvers;
     o->nresolvers = 1;
+    if (!o->ncompare_resolvers) { /* the lab's second resolver, unless the user named others */
+        o->compare_resolvers = lab->compare;
+        o->ncompare_resolvers = 1;
+    }
     o->dns_port = lab->dns_port;
     o->smtp_port = lab->smtp_port;
     o->https_port = lab->https_port;

@@ -7,6 +7,7 @@
  * the lesson: the 554 must arrive before the close, the 220 before the handshake.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -41,6 +42,8 @@ enum {
     NOREAD_CHECK_MS = 500,       /* hostile-noread: how often it looks for a hang-up */
     FILTER_FILL = 2,             /* filtered: connections of its own in the accept queue */
     FILTER_WAIT_MS = 1000,       /* ... and how long each may take to get there */
+    GREYLIST_MAX = 256,          /* greylist: sender/recipient pairs remembered */
+    MAX_MESSAGE = 10 << 20,      /* data: accept: larger messages get 552 */
 };
 
 enum { IO_AGAIN = -1, IO_ERR = -2 };
@@ -60,6 +63,7 @@ typedef enum {
     ST_BLACKHOLE, /* reads and forgets everything, says nothing */
     ST_TLS_JUNK,  /* tls-garbage: the next bytes in are a TLS hello, to be answered wrongly */
     ST_DEAF,      /* hostile-noread: never reads again */
+    ST_DATA,      /* data: accept: reading a message up to the line "." */
 } state_t;
 
 typedef struct reply {
@@ -91,6 +95,8 @@ typedef struct conn {
     size_t drip_len, drip_pos;
     bool helo, mail, rcpt, tls;
     unsigned errors;
+    char from[MXD_LABSMTP_MAX_LINE]; /* the MAIL FROM address, for greylisting */
+    size_t data_bytes;      /* data: accept: size of the message being read */
 } conn;
 
 struct mxd_labsmtp {
@@ -105,6 +111,9 @@ struct mxd_labsmtp {
     unsigned active, sessions;
     uint64_t reap_timer;
     int filler[FILTER_FILL]; /* filtered: our own connections that fill the accept queue */
+    char **grey;            /* greylist: "sender\nrecipient" pairs seen, owned */
+    size_t ngrey;
+    unsigned queued;        /* data: accept: messages "queued" (nothing is kept) */
 };
 
 static void on_io(mxd_loop *loop, int fd, unsigned events, void *arg);
@@ -222,6 +231,7 @@ static void update_events(conn *c)
     case ST_CMD:
     case ST_BLACKHOLE:
     case ST_TLS_JUNK:
+    case ST_DATA:
         ev = MXD_EV_READ;
         break;
     case ST_HANDSHAKE:
@@ -524,6 +534,112 @@ static void ehlo_reply(conn *c)
     mxd_sb_free(&sb);
 }
 
+/* The address inside "<...>" of a MAIL FROM / RCPT TO argument, lower case,
+ * without parameters ("" for the null sender). */
+static void path_of(const char *arg, char *out, size_t cap)
+{
+    while (*arg == ' ')
+        arg++;
+    const char *b = arg, *e;
+    if (*b == '<') {
+        b++;
+        e = strchr(b, '>');
+        if (!e)
+            e = b + strlen(b);
+    } else {
+        e = b + strcspn(b, " ");
+    }
+    size_t n = (size_t)(e - b) < cap - 1 ? (size_t)(e - b) : cap - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)b[i]);
+    out[n] = '\0';
+}
+
+/* reject-unknown: is the recipient's local part one of the users? postmaster
+ * always is: every mail domain must accept it (RFC 5321 §4.5.1). */
+static bool known_user(const mxd_scn_smtp *cfg, const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    size_t n = at ? (size_t)(at - addr) : strlen(addr);
+    if (n == 10 && strncasecmp(addr, "postmaster", 10) == 0)
+        return true;
+    for (size_t i = 0; i < cfg->nusers; i++)
+        if (strlen(cfg->users[i]) == n && strncasecmp(cfg->users[i], addr, n) == 0)
+            return true;
+    return false;
+}
+
+/* greylist: true the first time this sender/recipient pair is seen (and then
+ * remembers it); a retry passes, as with a real greylisting server once its
+ * waiting time is over. When the table is full the oldest pair is forgotten. */
+static bool greylisted(mxd_labsmtp *s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to);
+    for (size_t i = 0; i < s->ngrey; i++) {
+        const char *g = s->grey[i];
+        if (strncmp(g, from, fl) == 0 && g[fl] == '\n' && strcmp(g + fl + 1, to) == 0)
+            return false;
+    }
+    char *pair = malloc(fl + tl + 2);
+    if (!pair)
+        return false;
+    memcpy(pair, from, fl);
+    pair[fl] = '\n';
+    memcpy(pair + fl + 1, to, tl + 1);
+    if (s->ngrey == GREYLIST_MAX) {
+        free(s->grey[0]);
+        memmove(s->grey, s->grey + 1, (GREYLIST_MAX - 1) * sizeof *s->grey);
+        s->ngrey--;
+    } else if (!s->grey) {
+        s->grey = calloc(GREYLIST_MAX, sizeof *s->grey);
+        if (!s->grey) {
+            free(pair);
+            return false;
+        }
+    }
+    s->grey[s->ngrey++] = pair;
+    return true;
+}
+
+static void rcpt_command(conn *c, const char *arg)
+{
+    mxd_labsmtp *s = c->srv;
+    char to[MXD_LABSMTP_MAX_LINE];
+    path_of(arg, to, sizeof to);
+    if (s->cfg.rcpt == MXD_RCPT_REJECT_UNKNOWN && !known_user(&s->cfg, to)) {
+        /* Postfix's wording, so the lesson looks like what people meet. */
+        replyf(c, AFTER_NONE, "550 5.1.1 <%.200s>: Recipient address rejected: User unknown in "
+                              "local recipient table", to);
+        return;
+    }
+    if (s->cfg.rcpt == MXD_RCPT_GREYLIST && greylisted(s, c->from, to)) {
+        replyf(c, AFTER_NONE, "450 4.7.1 <%.200s>: Recipient address rejected: Greylisted, "
+                              "please try again later", to);
+        return;
+    }
+    c->rcpt = true;
+    reply_raw(c, "250 2.1.5 recipient ok\r\n", AFTER_NONE);
+}
+
+/* data: accept: one line of the message. The end is a line with only "."; the
+ * message is counted, never kept. */
+static void data_line(conn *c, const char *line, size_t len)
+{
+    mxd_labsmtp *s = c->srv;
+    if (len == 1 && line[0] == '.') {
+        c->state = ST_CMD;
+        c->mail = c->rcpt = false;
+        if (c->data_bytes > MAX_MESSAGE) {
+            reply_raw(c, "552 5.3.4 message too big for the practice lab\r\n", AFTER_NONE);
+            return;
+        }
+        replyf(c, AFTER_NONE, "250 2.0.0 Ok: queued as LAB%06X (the practice lab keeps nothing)",
+               ++s->queued & 0xFFFFFFu);
+        return;
+    }
+    c->data_bytes += len + 2;
+}
+
 static void command(conn *c, const char *line)
 {
     mxd_labsmtp *s = c->srv;
@@ -584,6 +700,7 @@ static void command(conn *c, const char *line)
             bad_command(c, "501 5.5.4 write MAIL FROM:<address>\r\n");
         else {
             c->mail = true;
+            path_of(a + 5, c->from, sizeof c->from);
             reply_raw(c, "250 2.1.0 sender ok\r\n", AFTER_NONE);
         }
     } else if (verb_is(line, "RCPT", &a)) {
@@ -591,14 +708,17 @@ static void command(conn *c, const char *line)
             bad_command(c, "503 5.5.1 send MAIL first\r\n");
         else if (strncasecmp(a, "TO:", 3) != 0)
             bad_command(c, "501 5.5.4 write RCPT TO:<address>\r\n");
-        else {
-            c->rcpt = true;
-            reply_raw(c, "250 2.1.5 recipient ok\r\n", AFTER_NONE);
-        }
+        else
+            rcpt_command(c, a + 3);
     } else if (verb_is(line, "DATA", &a)) {
         if (!c->rcpt)
             bad_command(c, "503 5.5.1 send RCPT first\r\n");
-        else
+        else if (s->cfg.data == MXD_DATA_ACCEPT) {
+            c->state = ST_DATA;
+            c->data_bytes = 0;
+            reply_raw(c, "354 3.0.0 end the message with a line holding only \".\"\r\n",
+                      AFTER_NONE);
+        } else
             reply_raw(c, "554 5.7.0 the practice lab does not accept messages\r\n", AFTER_NONE);
     } else if (verb_is(line, "RSET", &a)) {
         c->mail = c->rcpt = false;
@@ -620,7 +740,7 @@ static void command(conn *c, const char *line)
 
 static void process_lines(conn *c)
 {
-    while (!c->dead && c->state == ST_CMD && c->in.len) {
+    while (!c->dead && (c->state == ST_CMD || c->state == ST_DATA) && c->in.len) {
         char *nl = memchr(c->in.buf, '\n', c->in.len);
         if (!nl) {
             if (c->in.len >= MXD_LABSMTP_MAX_LINE) {
@@ -645,7 +765,9 @@ static void process_lines(conn *c)
             len--;
         line[len] = '\0';
         mxd_sb_consume(&c->in, n);
-        if (memchr(line, '\0', len))
+        if (c->state == ST_DATA)
+            data_line(c, line, len);
+        else if (memchr(line, '\0', len))
             bad_command(c, "500 5.5.2 NUL byte in command\r\n");
         else
             command(c, line);
@@ -800,7 +922,7 @@ static void answer_hello_wrongly(conn *c)
 static void read_input(conn *c)
 {
     char buf[READ_CHUNK];
-    while (!c->dead && (c->state == ST_GREETING || c->state == ST_CMD ||
+    while (!c->dead && (c->state == ST_GREETING || c->state == ST_CMD || c->state == ST_DATA ||
                         c->state == ST_BLACKHOLE || c->state == ST_TLS_JUNK)) {
         long n = c_read(c, buf, sizeof buf);
         if (n == IO_AGAIN)
@@ -825,7 +947,7 @@ static void read_input(conn *c)
             conn_close(c, false);
             return;
         }
-        if (c->state == ST_CMD)
+        if (c->state == ST_CMD || c->state == ST_DATA)
             process_lines(c);
     }
 }
@@ -1157,6 +1279,9 @@ void mxd_labsmtp_stop(mxd_labsmtp *s)
     mxd_loop_cancel(s->loop, s->reap_timer);
     reap(s->loop, s);
     SSL_CTX_free(s->tls);
+    for (size_t i = 0; i < s->ngrey; i++)
+        free(s->grey[i]);
+    free(s->grey);
     free(s);
 }
 

@@ -7,6 +7,7 @@
  * reading it edits text, not C.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -97,6 +98,9 @@ static const char *const behaviour_names[] = {
     "hostile-bidi", "hostile-reset", "hostile-noread",
 };
 static const char *const cert_names[] = { "good", "wrong-name", "expired", "self-signed" };
+static const char *const rcpt_names[] = { "accept", "reject-unknown", "greylist" };
+static const char *const data_names[] = { "refuse", "accept" };
+static const char *const submission_names[] = { "none", "ok", "filtered" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -113,6 +117,21 @@ const char *mxd_smtp_behaviour_name(mxd_smtp_behaviour b)
 const char *mxd_cert_kind_name(mxd_cert_kind k)
 {
     return (unsigned)k < NELEM(cert_names) ? cert_names[k] : "?";
+}
+
+const char *mxd_rcpt_mode_name(mxd_rcpt_mode m)
+{
+    return (unsigned)m < NELEM(rcpt_names) ? rcpt_names[m] : "?";
+}
+
+const char *mxd_data_mode_name(mxd_data_mode m)
+{
+    return (unsigned)m < NELEM(data_names) ? data_names[m] : "?";
+}
+
+const char *mxd_submission_mode_name(mxd_submission_mode m)
+{
+    return (unsigned)m < NELEM(submission_names) ? submission_names[m] : "?";
 }
 
 static int lookup(const char *const *names, size_t n, const char *v)
@@ -688,13 +707,14 @@ static int server_key_line(parser *p, int line, char *raw)
         p->auth->mode = (mxd_auth_mode)m;
         return 0;
     }
-    static const char *const keys[] = { "name", "behaviour", "cert", "delay" };
+    static const char *const keys[] = { "name", "behaviour", "cert", "delay",
+                                        "rcpt", "users", "data", "submission" };
     int k = lookup(keys, NELEM(keys), key);
     if (k < 0 && strcasecmp(key, "behavior") == 0)
         k = 1;
     if (k < 0)
-        return fail(p, line, "unknown key '%s' in [smtp] (known: name, behaviour, cert, delay)",
-                    key);
+        return fail(p, line, "unknown key '%s' in [smtp] (known: name, behaviour, cert, delay, "
+                             "rcpt, users, data, submission)", key);
     if (p->sec_keys & (1u << k))
         return fail(p, line, "'%s' is given twice", keys[k]);
     p->sec_keys |= 1u << k;
@@ -727,7 +747,7 @@ static int server_key_line(parser *p, int line, char *raw)
         m->cert = (mxd_cert_kind)c;
         return 0;
     }
-    default: {
+    case 3: {
         unsigned long ms;
         size_t n = strlen(v);
         if (n > 2 && strcmp(v + n - 2, "ms") == 0)
@@ -735,6 +755,42 @@ static int server_key_line(parser *p, int line, char *raw)
         if (!parse_uint(trim(v), 600000, &ms))
             return fail(p, line, "bad delay '%s': milliseconds from 0 to 600000", v);
         m->delay_ms = (unsigned)ms;
+        return 0;
+    }
+    case 4:
+    case 6:
+    case 7: {
+        const char *const *names = k == 4 ? rcpt_names : k == 6 ? data_names : submission_names;
+        size_t nn = k == 4 ? NELEM(rcpt_names) : k == 6 ? NELEM(data_names) : NELEM(submission_names);
+        int x = lookup(names, nn, v);
+        if (x < 0) {
+            join_names(names, nn, known, sizeof known);
+            return fail(p, line, "unknown %s '%s' (use %s)", keys[k], v, known);
+        }
+        if (k == 4)
+            m->rcpt = (mxd_rcpt_mode)x;
+        else if (k == 6)
+            m->data = (mxd_data_mode)x;
+        else
+            m->submission = (mxd_submission_mode)x;
+        return 0;
+    }
+    default: {
+        /* users: local parts that exist, separated by spaces or commas. */
+        for (char *w = strtok(v, " ,\t"); w; w = strtok(NULL, " ,\t")) {
+            size_t n = strlen(w);
+            bool ok = n > 0 && n <= 64;
+            for (size_t i = 0; ok && i < n; i++)
+                ok = isalnum((unsigned char)w[i]) || strchr("!#$%&'*+-/=?^_`{|}~.", w[i]);
+            if (!ok)
+                return fail(p, line, "bad user '%s': a local part (before the @) of at most 64 "
+                                     "letters, digits and . _ - +", w);
+            if (m->nusers == MXD_SCN_MAX_USERS)
+                return fail(p, line, "too many users (at most %d)", MXD_SCN_MAX_USERS);
+            snprintf(m->users[m->nusers++], sizeof m->users[0], "%s", w);
+        }
+        if (!m->nusers)
+            return fail(p, line, "'users:' lists no local part");
         return 0;
     }
     }
@@ -1122,6 +1178,9 @@ static int finish(parser *p)
                                        "could not answer for it", s->domain);
     for (size_t i = 0; i < s->nsmtp; i++) {
         mxd_scn_smtp *m = &s->smtp[i];
+        if (m->nusers && m->rcpt != MXD_RCPT_REJECT_UNKNOWN)
+            return fail(p, m->line, "[smtp %s] lists 'users:', which only matters with "
+                                    "'rcpt: reject-unknown'", m->addr);
         if (m->name[0])
             continue;
         const char *owner = a_owner(s->zones, s->nzones, m->addr);
@@ -1490,6 +1549,16 @@ char *mxd_scenario_format(const mxd_scenario *s)
         mxd_sb_printf(&sb, "\n[smtp %s]\nname: %s\nbehaviour: %s\ncert: %s\ndelay: %u\n", m->addr,
                       m->name, mxd_smtp_behaviour_name(m->behaviour), mxd_cert_kind_name(m->cert),
                       m->delay_ms);
+        /* The delivery step's settings only when set, so older files read the same. */
+        if (m->rcpt != MXD_RCPT_ACCEPT)
+            mxd_sb_printf(&sb, "rcpt: %s\n", mxd_rcpt_mode_name(m->rcpt));
+        for (size_t k = 0; k < m->nusers; k++)
+            mxd_sb_printf(&sb, "%s%s%s", k ? " " : "users: ", m->users[k],
+                          k + 1 == m->nusers ? "\n" : "");
+        if (m->data != MXD_DATA_REFUSE)
+            mxd_sb_printf(&sb, "data: %s\n", mxd_data_mode_name(m->data));
+        if (m->submission != MXD_SUBMISSION_NONE)
+            mxd_sb_printf(&sb, "submission: %s\n", mxd_submission_mode_name(m->submission));
     }
     mxd_scn_https_format(&sb, s->https, s->nhttps);
     return mxd_sb_take(&sb);

@@ -324,6 +324,8 @@ size_t mxd_commands_for_step(const char *step, const mxd_result *r, mxd_command 
     *out = NULL;
     if (!step || !r)
         return 0;
+    if (strcmp(step, "propagation") == 0)
+        return mxd_commands_for_propagation(r->propagation, r->opts.dns_port, out);
     if (strcmp(step, "mx") == 0)
         cmds_mx(r, &l);
     else if (strcmp(step, "target") == 0)

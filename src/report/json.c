@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mxd/json.h"
+#include "mxd/utf8.h"
 
 void mxd_json_init(mxd_json *j, mxd_sb *out, int indent)
 {
@@ -87,39 +88,6 @@ void mxd_json_end_object(mxd_json *j) { end(j, true); }
 void mxd_json_begin_array(mxd_json *j) { begin(j, false); }
 void mxd_json_end_array(mxd_json *j) { end(j, false); }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point, or
- * 0 when the bytes are not valid UTF-8 (overlong, surrogate, above U+10FFFF,
- * truncated). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2; v = c & 0x1F; min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3; v = c & 0x0F; min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4; v = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* Code points that are valid in a JSON string but do harm when the raw document
  * is shown: controls move the cursor or start escape sequences, bidi controls
  * reorder what is read, U+2028/2029 break JavaScript consumers. */
@@ -138,7 +106,7 @@ void mxd_json_escape(mxd_sb *out, const char *s, size_t len)
     char esc[16];
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_decode(p + i, len - i, &cp);
+        size_t n = mxd_utf8_decode(p + i, len - i, &cp);
         if (n == 0) {
             /* Visible text "\xNN": the JSON for a backslash is "\\". */
             snprintf(esc, sizeof esc, "\\\\x%02X", p[i]);

@@ -24,6 +24,7 @@
 
 #include "mxd/commands.h"
 #include "mxd/json.h"
+#include "mxd/propagation.h"
 #include "mxd/report.h"
 #include "mxd/sanitize.h"
 #include "mxd/policy.h"
@@ -802,6 +803,10 @@ static bool write_json(rctx *c, mxd_verdict v)
     mxd_json_kv_uint(&j, "elapsed_ms", r->mx.elapsed_ms);
     mxd_json_end_object(&j);
     mxd_json_kv_bool(&j, "equal_preference_shuffled", r->equal_pref_shuffled);
+    if (r->propagation) {
+        mxd_json_key(&j, "propagation");
+        mxd_propagation_json(&j, r->propagation);
+    }
     mxd_json_key(&j, "mx");
     mxd_json_begin_array(&j);
     for (size_t i = 0; r->targets && i < r->ntargets; i++)

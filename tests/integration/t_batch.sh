@@ -80,7 +80,7 @@ LAB_CA=$(printf '%s' "$ready" | sed -n 's/.* ca=\([^ ]*\).*/\1/p')
 
 run_batch() { # run_batch INPUT OUTPUT [args]: sets RC
   in=$1; outf=$2; shift 2
-  "$BATCH" --batch "$in" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" \
+  "$BATCH" --batch "$in" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" --dns-port "$LAB_DNS_PORT" \
     --allow-private --loopback-only --ca-file "$LAB_CA" --timeout 2 "$@" \
     >"$outf" 2>"$TMPD/batch.err"
   RC=$?
@@ -193,7 +193,7 @@ run_batch "$TMPD/does-not-exist.txt" "$TMPD/out5.jsonl"
 # finished too: the signal must not lose them.
 printf 'slow.t.lab.test\nstuck.t.lab.test\nok2.t.lab.test\nstuck.t.lab.test\nok3.t.lab.test\n' \
   >"$TMPD/int.txt"
-"$BATCH" --batch "$TMPD/int.txt" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" \
+"$BATCH" --batch "$TMPD/int.txt" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" --dns-port "$LAB_DNS_PORT" \
   --allow-private --loopback-only --ca-file "$LAB_CA" --timeout 90 --jobs 8 \
   >"$TMPD/int.jsonl" 2>"$TMPD/int.err" &
 bpid=$!
@@ -222,7 +222,7 @@ PY
 # With one job, lines read but not started are accounted for as interrupted,
 # and a bad line after them (finished at once) is still written.
 printf 'ok1.t.lab.test\nstuck.t.lab.test\nok2.t.lab.test\nnot_a domain\n' >"$TMPD/int2.txt"
-"$BATCH" --batch "$TMPD/int2.txt" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" \
+"$BATCH" --batch "$TMPD/int2.txt" --resolver "$LAB_RESOLVER" --smtp-port "$LAB_SMTP_PORT" --dns-port "$LAB_DNS_PORT" \
   --allow-private --loopback-only --ca-file "$LAB_CA" --timeout 90 --jobs 1 \
   >"$TMPD/int2.jsonl" 2>"$TMPD/int2.err" &
 bpid=$!

@@ -71,10 +71,7 @@ check_one() {
     wiz_wait "$(wiz_scn "$id" title.en)"
     wiz_keys Enter
     wiz_wait "$(wiz_cat en step.mx title)"
-    wiz_keys n
-    wiz_wait "$(wiz_cat en step.target title)"
-    wiz_keys n
-    wiz_wait "$(wiz_cat en step.smtp title)"
+    wiz_next_until "$(wiz_cat en step.smtp title)"
     wiz_wait "$(wiz_cat en smtp.ok title | sed "s/{host}/$host/")"
     wiz_wait "$step_text"
     wiz_keys d

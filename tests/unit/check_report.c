@@ -1028,8 +1028,8 @@ START_TEST(test_json_healthy_values)
     ck_assert_str_eq(need(s1, "error", J_STR)->s, "Connection refused");
     ck_assert_int_eq(need(s1, "certificate", J_NULL)->t, J_NULL);
     const jnode *steps = need(root, "steps", J_ARR);
-    ck_assert_str_eq(need(steps->kid[2], "status", J_STR)->s, "warn");
-    const jnode *f = need(steps->kid[2], "findings", J_ARR)->kid[1];
+    ck_assert_str_eq(need(steps->kid[3], "status", J_STR)->s, "warn");
+    const jnode *f = need(steps->kid[3], "findings", J_ARR)->kid[1];
     ck_assert_str_eq(need(f, "id", J_STR)->s, "smtp.refused");
     ck_assert_str_eq(need(need(f, "params", J_OBJ), "address", J_STR)->s, "2001:db8::10");
     jfree(root);
@@ -1092,7 +1092,7 @@ START_TEST(test_json_hostile_values)
     ck_assert_ptr_nonnull(strstr(rec, "\\x00\\x1B]52"));
     ck_assert_ptr_nonnull(strstr(rec, "include:\"evil\""));
     /* the duplicate param name is written once, the first value */
-    const jnode *inj = need(steps->kid[2], "findings", J_ARR)->kid[0];
+    const jnode *inj = need(steps->kid[3], "findings", J_ARR)->kid[0];
     ck_assert_str_eq(need(inj, "id", J_STR)->s, "smtp.starttls_injection");
     ck_assert_ptr_nonnull(strstr(need(need(inj, "params", J_OBJ), "host", J_STR)->s, "mx|"));
     jfree(root);

@@ -251,7 +251,7 @@ START_TEST(test_labels_are_words)
 {
     u.lang = MXD_LANG_EN;
     ui_doc d = { 0 };
-    build_step_doc(&u, 2, 78, &d); /* smtp */
+    build_step_doc(&u, 3, 78, &d); /* smtp */
     size_t fail_line, warn_line;
     ck_assert(doc_has(&d, " FAIL ", &fail_line));
     ck_assert(doc_has(&d, "mx1.example.jp refuses connections", NULL));
@@ -260,7 +260,7 @@ START_TEST(test_labels_are_words)
     doc_free(&d);
     u.lang = MXD_LANG_JA;
     memset(&d, 0, sizeof d);
-    build_step_doc(&u, 2, 78, &d);
+    build_step_doc(&u, 3, 78, &d);
     ck_assert(doc_has(&d, " 異常 ", NULL));
     ck_assert(doc_has(&d, "状況：", NULL));
     ck_assert(doc_has(&d, "mx1.example.jp が接続を拒否しています", NULL));
