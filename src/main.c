@@ -396,7 +396,13 @@ static int find_scenario(const cli *c, const char *name, mxd_scenario *out)
 static int lab_list(const cli *c)
 {
     mxd_scenario *all = NULL;
-    size_t n = c->helpdir ? mxd_scenario_list(c->helpdir, &all) : 0;
+    size_t nfailed = 0;
+    char err[512] = "";
+    size_t n = c->helpdir ? mxd_scenario_list_checked(c->helpdir, &all, &nfailed, err, sizeof err)
+                          : 0;
+    /* A teacher's file with a mistake must not just vanish from the list. */
+    if (nfailed)
+        fprintf(stderr, "mxdoctor: %zu scenario file(s) left out; the first: %s\n", nfailed, err);
     for (size_t i = 0; i < n; i++) {
         const char *title = all[i].title[c->lang] ? all[i].title[c->lang] : all[i].title[0];
         printf("%-22s %-9s %s\n", all[i].id, all[i].level, title ? title : "");
