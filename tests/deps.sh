@@ -9,7 +9,7 @@
 # a Postfix on port 25), and nothing here touches /etc/resolv.conf.
 set -u
 
-PKGS="build-essential pkg-config clang libncurses-dev libc-ares-dev libidn2-dev
+PKGS="build-essential pkg-config clang libclang-rt-dev libncurses-dev libc-ares-dev libidn2-dev
 libssl-dev libpsl-dev libunistring-dev check libsubunit-dev tmux valgrind openssl locales
 python3 bind9-dnsutils unbound nsd postfix"
 # Packages that ship a system service which must stay off.

@@ -104,7 +104,7 @@ PY
 report_json realsw.test
 [ "$RC" = 1 ] || fail "realsw.test: exit $RC, want 1 (a warning): $(cat "$TMPD/report.err")"
 # The propagation step (issue 5) is asserted once the engine runs it.
-if python3 -c 'import json,sys; sys.exit(0 if "propagation" in json.load(open(sys.argv[1])) else 1)' "$TMPD/report.json"; then
+if python3 -c 'import json,sys; sys.exit(0 if "propagation" in json.load(open(sys.argv[1])) else 1)' "$TMPD/report.json" 2>/dev/null; then
   HAS_PROP=1
 else
   HAS_PROP=""; echo "note: the report has no \"propagation\" step yet: its assertions are skipped"
@@ -128,7 +128,7 @@ s2='j["mx"][1]["smtp"][0]'
 rs_eval "$s2[\"address\"] == \"127.0.60.26\" and $s2[\"greeting_code\"] == 220 and $s2[\"greeting\"].startswith(\"mx2.realsw.test ESMTP Postfix\")"
 rs_eval "$s2[\"starttls\"] is False and $s2[\"tls\"] is None and not any(e.upper().startswith(\"STARTTLS\") for e in $s2[\"extensions\"])"
 rs_eval 'find("smtp.no_starttls")["subject"] == "mx2.realsw.test" and find("smtp.no_starttls")["severity"] == "warn"'
-rs_eval 'find("smtp.no_starttls")["params"] == {"host": "mx2.realsw.test", "address": "127.0.60.26"}'
+rs_eval 'find("smtp.no_starttls")["params"]["host"] == "mx2.realsw.test" and find("smtp.no_starttls")["params"]["address"] == "127.0.60.26"'
 rs_eval 'find("ptr.ok", "127.0.60.25")["params"]["ptr"] == "mx1.realsw.test" and find("ptr.ok", "127.0.60.26")["params"]["ptr"] == "mx2.realsw.test"'
 rs_eval 'find("spf.ok")["params"]["record"] == "v=spf1 mx -all" and find("dmarc.ok")["params"]["policy"] == "reject"'
 like_lab priority-inverted no-verdict
@@ -205,7 +205,8 @@ like_lab auth-mismatch no-verdict
 if [ -n "$HAS_PROP" ]; then
   rs_eval "sorted(i for i in $ALL if i.startswith(('auth.', 'cache.', 'resolver.'))) == ['auth.mismatch', 'auth.serial_mismatch']"
   rs_eval 'find("auth.mismatch")["severity"] == "fail" and j["verdict"] == "fail"'
-  rs_eval 'find("auth.mismatch")["params"]["sets"] == "ns1.realsw.test (127.0.60.1): 10 mx1.realsw.test; ns2.realsw.test (127.0.60.2): 20 mx1.realsw.test"'
+  # (the servers come in the order the resolver listed the NS records: any)
+  rs_eval 'sorted(find("auth.mismatch")["params"]["sets"].split("; ")) == ["ns1.realsw.test (127.0.60.1): 10 mx1.realsw.test", "ns2.realsw.test (127.0.60.2): 20 mx1.realsw.test"]'
   rs_eval 'prop["zone"] == "moved.realsw.test" and prop["zone_state"] == "found"'
   rs_eval 'sorted((s["name"], s["address"], s["state"], s["aa"], s["serial"]) for s in prop["servers"]) == [("ns1.realsw.test", "127.0.60.1", "ok", True, 2026112702), ("ns2.realsw.test", "127.0.60.2", "ok", True, 2026112701)]'
   rs_eval 'sorted([(m["preference"], m["host"]) for m in s["mx"]] for s in prop["servers"]) == [[(10, "mx1.realsw.test")], [(20, "mx1.realsw.test")]]'
