@@ -17,7 +17,9 @@ typedef struct x509_st X509;
 typedef struct mxd_smtp_probe mxd_smtp_probe;
 
 /* A client TLS context trusting the system store plus extra_ca (may be NULL).
- * Owned by the caller: SSL_CTX_free(). NULL on failure. */
+ * The caller owns a reference: SSL_CTX_free(). The process keeps one more so the
+ * next call with the same extra_ca shares it (valgrind sees it as "still
+ * reachable" at exit, by design). NULL on failure. */
 SSL_CTX *mxd_tls_client_ctx(const X509 *extra_ca);
 
 /* Starts a probe of addr:port for MX host (used for SNI and the name check).

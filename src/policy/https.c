@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "mxd/https.h"
+#include "mxd/tls.h"
 #include "mxd/sanitize.h"
 #include "mxd/strbuf.h"
 
@@ -426,10 +427,7 @@ SSL_CTX *mxd_https_client_ctx(const X509 *extra_ca)
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx)
         return NULL;
-    if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-        ERR_clear_error(); /* no system store: the extra CA may still do */
-    if (extra_ca && X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), (X509 *)extra_ca) != 1)
-        ERR_clear_error(); /* already there */
+    mxd_tls_load_trust(ctx, extra_ca); /* no system store: the extra CA may still do */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

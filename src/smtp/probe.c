@@ -17,6 +17,7 @@
 #include "mxd/sanitize.h"
 #include "mxd/smtpprobe.h"
 #include "mxd/smtpreply.h"
+#include "mxd/tls.h"
 #include "mxd/strbuf.h"
 
 #define TRANSCRIPT_MAX 16384
@@ -67,16 +68,24 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 
 SSL_CTX *mxd_tls_client_ctx(const X509 *extra_ca)
 {
+    /* One context per process and trust anchor: a batch of a thousand domains
+     * should not build a thousand trust stores. Callers own a reference. */
+    static SSL_CTX *shared;
+    static const X509 *shared_ca;
+    if (shared && shared_ca == extra_ca && SSL_CTX_up_ref(shared) == 1)
+        return shared;
     if (ex_index < 0)
         ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx)
         return NULL;
-    SSL_CTX_set_default_verify_paths(ctx);
-    if (extra_ca)
-        X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), (X509 *)extra_ca);
+    mxd_tls_load_trust(ctx, extra_ca);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_free(shared); /* the cache's own reference to an older one */
+    shared = ctx;
+    shared_ca = extra_ca;
+    SSL_CTX_up_ref(ctx);
     return ctx;
 }
 
