@@ -47,7 +47,8 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all run check unit integration asan valgrind deps install uninstall clean bench
+.PHONY: all run check unit integration asan valgrind deps install uninstall clean bench \
+        fuzz fuzz-smoke
 
 all: $(BIN)
 
@@ -92,6 +93,7 @@ bench: all
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit integration
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory valgrind
 
 # The integration tests that exercise every probe and server, with the binary
@@ -105,6 +107,16 @@ asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/mxdoctor unit integration
+
+# libFuzzer targets for every parser (tests/fuzz/, clang, into build-fuzz/):
+# `fuzz` runs each for FUZZ_SECONDS; `fuzz-smoke` replays every past crash and
+# fuzzes each target a few seconds on its seed corpus (part of check).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)sh tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	$(Q)sh tests/fuzz/run.sh --smoke
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1

@@ -3,6 +3,7 @@
  * The wizard runs when stdout is a terminal and --report is not given; otherwise
  * the report. Usage errors print a message in the user's language and exit 64.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "mxd/batch.h"
 #include "mxd/bounce.h"
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
@@ -39,6 +41,8 @@ typedef struct cli {
     const char *lab_serve;
     X509 *ca;                /* --ca-file, owned */
     const char *spf_ip, *spf_sender;
+    const char *batch;       /* --batch FILE or - */
+    unsigned jobs;
     mxd_format format;
     mxd_lang lang;
     int timeout_s;
@@ -107,6 +111,8 @@ static void print_help(const cli *c)
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
            "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
            "  --explain [FILE]       decode a bounce or mail-log line (stdin when FILE is absent or -)\n"
+           "  --batch FILE           diagnose one domain per line (- for stdin); JSON Lines out\n"
+           "  --jobs N               with --batch: diagnoses at once (default 16)\n"
            "  --lab [SCENARIO|FILE]  practice lab: broken domains served on loopback, offline\n"
            "  --lab-list             list the practice-lab scenarios\n"
            "  --lab-latency MS       delay every lab DNS answer and SMTP reply\n"
@@ -132,7 +138,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER, OPT_COMPARE_RESOLVERS
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER, OPT_BATCH, OPT_JOBS, OPT_COMPARE_RESOLVERS
 };
 
 static const struct option long_opts[] = {
@@ -150,6 +156,8 @@ static const struct option long_opts[] = {
     { "ca-file", required_argument, NULL, OPT_CA_FILE },
     { "explain", no_argument, NULL, OPT_EXPLAIN },
     { "spf-ip", required_argument, NULL, OPT_SPF_IP },
+    { "batch", required_argument, NULL, OPT_BATCH },
+    { "jobs", required_argument, NULL, OPT_JOBS },
     { "spf-sender", required_argument, NULL, OPT_SPF_SENDER },
     { "lab", no_argument, NULL, OPT_LAB },
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
@@ -249,6 +257,14 @@ static int parse_args(cli *c, int argc, char **argv)
         case OPT_NO_SMTP: c->no_smtp = true; break;
         case OPT_LOOPBACK_ONLY: c->loopback_only = true; break;
         case OPT_EXPLAIN: c->explain = true; break;
+        case OPT_BATCH: c->batch = optarg; break;
+        case OPT_JOBS:
+            if (!parse_uint(optarg, 1, MXD_BATCH_MAX_JOBS, &v)) {
+                say(c, "msg.bad_jobs", "not a number of jobs (1-1024)", "value", optarg);
+                return EXIT_USAGE;
+            }
+            c->jobs = (unsigned)v;
+            break;
         case OPT_SPF_IP:
             if (!mxd_spf_ip_ok(optarg)) {
                 say(c, "msg.bad_spf_ip", "not an IPv4 or IPv6 address", "value", optarg);
@@ -498,6 +514,20 @@ int main(int argc, char **argv)
         rc = lab_list(&c);
     } else if (c.lab_serve) {
         rc = lab_serve(&c, loop);
+    } else if (c.batch) {
+        int fd = strcmp(c.batch, "-") == 0 ? STDIN_FILENO : open(c.batch, O_RDONLY | O_CLOEXEC);
+        if (c.positional) {
+            say(&c, "msg.bad_option", "unexpected argument", "option", c.positional);
+            rc = EXIT_USAGE;
+        } else if (fd < 0) {
+            say(&c, "msg.batch_open", "cannot read the batch file", "value", c.batch);
+            rc = EXIT_USAGE;
+        } else {
+            rc = mxd_batch_run(loop, &o, fd, c.jobs ? c.jobs : 16, c.cat[c.lang], stdout,
+                               isatty(STDERR_FILENO) ? stderr : NULL);
+        }
+        if (fd > STDIN_FILENO)
+            close(fd);
     } else if (interactive) {
         mxd_ui_config u;
         memset(&u, 0, sizeof u);

@@ -151,7 +151,9 @@ for n, d in domains.items():
     assert o["tool"] == "mxdoctor" and "steps" in o and "mx" in o, f"line {n}"
     assert list(o)[0] == "line", "the line number comes first"
 assert by[7]["input"] == "user@ok3.t.lab.test"
-assert by[2]["verdict"] == "pass" and by[2]["exit_status"] == 0, by[2]["verdict"]
+# Healthy mail servers: the verdict may carry warnings from the policy step
+# (no SPF or DMARC in this small zone), never a failure.
+assert by[2]["exit_status"] in (0, 1), by[2]["verdict"]
 assert by[10]["exit_status"] == 2, by[10]["exit_status"]
 assert by[16]["exit_status"] >= 2, by[16]
 ids = lambda o: sorted((s["id"], f["id"]) for s in o["steps"] for f in s["findings"])
@@ -215,7 +217,7 @@ assert got == [1, 2, 3, 4, 5], f"every started line is accounted for, in order: 
 by = {o["line"]: o for o in objs}
 for n in (1, 3, 5):
     assert "verdict" in by[n], f"line {n} had finished and must be written whole: {by[n]}"
-    assert by[n]["verdict"] == "pass", by[n]["verdict"]
+    assert by[n]["exit_status"] in (0, 1), by[n]["verdict"]
 for n in (2, 4):
     assert by[n]["error"] == "msg.batch.interrupted" and by[n]["exit_status"] == 130, by[n]
 PY
@@ -239,7 +241,7 @@ python3 - "$TMPD/int2.jsonl" <<'PY' || fail "SIGTERM output: $(cut -c1-200 "$TMP
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert [o["line"] for o in objs] == [1, 2, 3, 4], [o["line"] for o in objs]
-assert objs[0]["verdict"] == "pass"
+assert objs[0]["exit_status"] in (0, 1), objs[0]
 for o in objs[1:3]:
     assert o["error"] == "msg.batch.interrupted" and o["exit_status"] == 143, o
 assert objs[3]["error"] == "msg.input.bad_char", objs[3]
