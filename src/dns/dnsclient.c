@@ -222,6 +222,10 @@ int mxd_dns_query_owned(mxd_dns *d, const void *owner, const char *name, uint16_
 
     uint8_t buf[512];
     int len = mxd_dns_build_query(buf, sizeof buf, d->next_id++, name, type, d->recurse, true);
+    /* Ask a validating resolver to say whether it validated the answer (the AD
+     * bit, RFC 6840 §5.7): DANE's TLSA records mean something only then. */
+    if (len > 3 && d->recurse)
+        buf[3] |= (uint8_t)(MXD_F_AD & 0xFF);
     if (len < 0) {
         unlink_query(q);
         finish(q, MXD_Q_ERROR, NULL);
