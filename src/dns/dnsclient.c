@@ -11,6 +11,7 @@
 #include <ares.h>
 
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct query {
     mxd_dns_cb cb;
     void *arg;
     const void *owner;
+    uint16_t id;           /* the DNS id sent: random and unique among live queries */
     uint64_t started;
     uint64_t deadline_timer;
     bool finished;         /* the user's callback ran (deadline or answer) */
@@ -36,7 +38,6 @@ struct mxd_dns {
     bool recurse;
     uint64_t timer;        /* c-ares housekeeping timer */
     unsigned pending;      /* queries whose user callback has not run */
-    uint16_t next_id;
     bool destroying;
     query *live;
 };
@@ -202,6 +203,22 @@ void mxd_dns_forget(mxd_dns *d, const void *owner)
     }
 }
 
+/* A random id not used by any query c-ares may still hold: with 1.18 the id we
+ * build is the id sent, and a guessable id makes spoofing an answer easy. */
+static uint16_t fresh_id(const mxd_dns *d)
+{
+    for (;;) {
+        uint16_t id;
+        if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+            id = (uint16_t)(mxd_now_ms() * 2654435761u >> 7);
+        bool used = false;
+        for (const query *q = d->live; q && !used; q = q->next)
+            used = q->id == id;
+        if (!used)
+            return id;
+    }
+}
+
 int mxd_dns_query_owned(mxd_dns *d, const void *owner, const char *name, uint16_t type,
                         mxd_dns_cb cb, void *arg)
 {
@@ -221,7 +238,8 @@ int mxd_dns_query_owned(mxd_dns *d, const void *owner, const char *name, uint16_
     d->pending++;
 
     uint8_t buf[512];
-    int len = mxd_dns_build_query(buf, sizeof buf, d->next_id++, name, type, d->recurse, true);
+    q->id = fresh_id(d);
+    int len = mxd_dns_build_query(buf, sizeof buf, q->id, name, type, d->recurse, true);
     /* Ask a validating resolver to say whether it validated the answer (the AD
      * bit, RFC 6840 §5.7): DANE's TLSA records mean something only then. */
     if (len > 3 && d->recurse)
@@ -270,7 +288,6 @@ mxd_dns *mxd_dns_new(mxd_loop *loop, const char *servers, unsigned timeout_ms,
     d->loop = loop;
     d->timeout_ms = timeout_ms ? timeout_ms : 5000;
     d->recurse = recurse;
-    d->next_id = (uint16_t)(mxd_now_ms() * 2654435761u >> 7);
 
     struct ares_options o;
     memset(&o, 0, sizeof o);
@@ -281,8 +298,10 @@ mxd_dns *mxd_dns_new(mxd_loop *loop, const char *servers, unsigned timeout_ms,
     o.tries = 3;
     o.sock_state_cb = sock_state;
     o.sock_state_cb_data = d;
+    /* A 200-MX domain asks ~800 questions at once; the default buffer drops answers. */
+    o.socket_receive_buffer_size = 1 << 20;
     int mask = ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-               ARES_OPT_SOCK_STATE_CB;
+               ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
     int rc = ares_init_options(&d->ch, &o, mask);
     if (rc != ARES_SUCCESS) {
         snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
