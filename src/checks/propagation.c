@@ -354,6 +354,13 @@ void mxd_check_propagation_data(const mxd_propagation *d, const char *domain, mx
         return;
     if (!domain || !*domain)
         domain = d->domain;
+    if ((d->zone_state == MXD_ZONE_FAILED || d->zone_state == MXD_ZONE_NO_NS) && !d->nservers) {
+        /* Say that the step could not look, rather than show an empty PASS. */
+        mxd_finding *f = mxd_findings_add(out, "propagation", "auth.zone_unknown", MXD_SEV_SKIP,
+                                          domain);
+        mxd_finding_param(f, "domain", domain);
+        mxd_finding_param(f, "error", d->zone_error[0] ? d->zone_error : "-");
+    }
     groups g;
     group_servers(d, &g);
     check_auth(d, domain, &g, out);

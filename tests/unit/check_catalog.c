@@ -433,6 +433,7 @@ static const struct {
     { "auth.serial_mismatch", "zone serials newest serial" },
     { "auth.unreachable", "server address zone reason" },
     { "auth.lame", "server address zone reason" },
+    { "auth.zone_unknown", "domain error" },
     { "cache.ttl", "domain ttl duration" },
     { "cache.stale", "resolver domain hosts auth_hosts ttl duration expires" },
     { "cache.negative", "resolver domain hosts neg_ttl soa_minimum soa_ttl ttl duration expires" },
