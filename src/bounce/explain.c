@@ -11,13 +11,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uniwidth.h>
 
 #include "mxd/bounce.h"
 #include "mxd/commands.h"
 #include "mxd/input.h"
 #include "mxd/json.h"
 #include "mxd/sanitize.h"
+#include "mxd/textout.h"
 
 #ifndef MXD_VERSION
 #define MXD_VERSION "unknown"
@@ -30,50 +30,19 @@ typedef struct ectx {
     mxd_sb *out;
     const mxd_bounce *b;
     const mxd_catalog *cat;
-    char **pool;
-    size_t npool, cap;
+    mxd_strpool pool;
 } ectx;
-
-static const char *keep(ectx *c, char *s)
-{
-    if (!s)
-        return "";
-    if (c->npool == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 64;
-        char **np = realloc(c->pool, nc * sizeof *np);
-        if (!np) {
-            free(s);
-            return "";
-        }
-        c->pool = np;
-        c->cap = nc;
-    }
-    c->pool[c->npool++] = s;
-    return s;
-}
 
 static const char *san(ectx *c, const char *s)
 {
-    return keep(c, mxd_sanitize_str(s ? s : ""));
+    return mxd_textout_san(&c->pool, s);
 }
 
 /* key/field from the catalog with params, sanitised, line breaks kept; the key
  * in brackets when there is no catalog or no such text. */
 static const char *txtp(ectx *c, const char *key, const char *field, const mxd_param *ps, size_t np)
 {
-    char *raw;
-    if (c->cat) {
-        raw = mxd_catalog_format(c->cat, key, field, ps, np);
-    } else {
-        mxd_sb sb = MXD_SB_INIT;
-        mxd_sb_printf(&sb, "[%s.%s]", key, field);
-        raw = mxd_sb_take(&sb);
-    }
-    if (!raw)
-        return "";
-    char *s = mxd_sanitize(raw, strlen(raw), MXD_SAN_KEEP_NEWLINES, 0);
-    free(raw);
-    return keep(c, s);
+    return mxd_textout_catalog(&c->pool, c->cat, key, field, ps, np);
 }
 
 static const char *txt(ectx *c, const char *key)
@@ -84,12 +53,11 @@ static const char *txt(ectx *c, const char *key)
 static const char *fmt(ectx *c, const char *f, ...) __attribute__((format(printf, 2, 3)));
 static const char *fmt(ectx *c, const char *f, ...)
 {
-    mxd_sb sb = MXD_SB_INIT;
     va_list ap;
     va_start(ap, f);
-    mxd_sb_vprintf(&sb, f, ap);
+    const char *s = mxd_textout_vfmt(&c->pool, f, ap);
     va_end(ap);
-    return keep(c, mxd_sb_take(&sb));
+    return s;
 }
 
 static const char *cat_word(const mxd_catalog *cat, const char *key, const char *fallback)
@@ -202,30 +170,7 @@ static const char *sev_label(ectx *c, const mxd_bounce_status *s)
     return txtp(c, fmt(c, "sev.%s", mxd_severity_name(mxd_bounce_severity(s))), "label", NULL, 0);
 }
 
-static size_t width(const char *s)
-{
-    int w = u8_strwidth((const uint8_t *)s, "UTF-8");
-    return w > 0 ? (size_t)w : 0;
-}
-
-static void pad(mxd_sb *out, const char *s, size_t w)
-{
-    mxd_sb_puts(out, s);
-    for (size_t n = width(s); n < w; n++)
-        mxd_sb_putc(out, ' ');
-}
-
 /* ---- text ------------------------------------------------------------------------ */
-
-static void put_indented(mxd_sb *out, const char *s, size_t indent)
-{
-    for (; *s; s++) {
-        mxd_sb_putc(out, *s);
-        if (*s == '\n' && s[1])
-            for (size_t i = 0; i < indent; i++)
-                mxd_sb_putc(out, ' ');
-    }
-}
 
 enum { L_RCPT, L_CODE, L_SERVER, L_WHAT, L_WHY, L_NEXT, L_STEP, L_COUNT };
 
@@ -240,15 +185,16 @@ static void write_text(ectx *c, const char *name)
     };
     size_t lw = 0;
     for (int i = 0; i < L_COUNT; i++)
-        if (width(labels[i]) + 1 > lw)
-            lw = width(labels[i]) + 1;
+        if (mxd_textout_width(labels[i]) + 1 > lw)
+            lw = mxd_textout_width(labels[i]) + 1;
     const char *hin = txt(c, "explain.input"), *hfound = txt(c, "explain.found");
-    size_t hw = width(hin) > width(hfound) ? width(hin) : width(hfound);
+    size_t win = mxd_textout_width(hin), wfound = mxd_textout_width(hfound);
+    size_t hw = win > wfound ? win : wfound;
 
     mxd_sb_printf(o, "mxdoctor %s — %s\n", MXD_VERSION, txt(c, "explain.title"));
-    pad(o, fmt(c, "%s:", hin), hw + 3);
+    mxd_textout_pad(o, fmt(c, "%s:", hin), hw + 3);
     mxd_sb_printf(o, "%s\n", san(c, name));
-    pad(o, fmt(c, "%s:", hfound), hw + 3);
+    mxd_textout_pad(o, fmt(c, "%s:", hfound), hw + 3);
     mxd_sb_printf(o, "%zu\n", b->n);
     if (b->truncated)
         mxd_sb_printf(o, "%s\n", txt(c, "explain.truncated"));
@@ -256,7 +202,7 @@ static void write_text(ectx *c, const char *name)
         mxd_sb_printf(o, "%s\n", txt(c, "explain.capped"));
     if (b->n == 0) {
         mxd_sb_putc(o, '\n');
-        put_indented(o, txt(c, "explain.none_found"), 0);
+        mxd_textout_indented(o, txt(c, "explain.none_found"), 0);
         mxd_sb_putc(o, '\n');
         return;
     }
@@ -275,8 +221,8 @@ static void write_text(ectx *c, const char *name)
         };
         for (int k = 0; k < L_COUNT; k++) {
             mxd_sb_puts(o, "    ");
-            pad(o, fmt(c, "%s:", labels[k]), lw + 1);
-            put_indented(o, vals[k], ind);
+            mxd_textout_pad(o, fmt(c, "%s:", labels[k]), lw + 1);
+            mxd_textout_indented(o, vals[k], ind);
             mxd_sb_putc(o, '\n');
         }
         char *cmd = mxd_bounce_command(b, s, c->cat);
@@ -291,83 +237,49 @@ static void write_text(ectx *c, const char *name)
 
 /* ---- Markdown --------------------------------------------------------------------- */
 
-/* Escapes what Markdown would read as markup (the same set as the report
- * writer); a line break becomes a hard break followed by cont (the continuation
- * indent of a list item), or a space when cont is NULL (headings). */
-static void md(mxd_sb *o, const char *s, const char *cont)
-{
-    for (; *s; s++) {
-        char ch = *s;
-        if (ch == '\n') {
-            if (!cont) {
-                mxd_sb_putc(o, ' ');
-            } else if (s[1]) {
-                mxd_sb_puts(o, "\\\n");
-                mxd_sb_puts(o, cont);
-                /* a line that starts with these would open a new block */
-                if (s[1] == '#' || s[1] == '-' || s[1] == '+' || s[1] == '=')
-                    mxd_sb_putc(o, '\\');
-            }
-            continue;
-        }
-        if (strchr("\\`*_[]<>|~#&", ch))
-            mxd_sb_putc(o, '\\');
-        mxd_sb_putc(o, ch);
-    }
-}
-
-static void md_item(mxd_sb *o, const char *label, const char *value)
-{
-    mxd_sb_puts(o, "- **");
-    md(o, label, "");
-    mxd_sb_puts(o, ":** ");
-    md(o, value, "  ");
-    mxd_sb_putc(o, '\n');
-}
-
 static void write_markdown(ectx *c, const char *name)
 {
     mxd_sb *o = c->out;
     const mxd_bounce *b = c->b;
     mxd_sb_puts(o, "# mxdoctor: ");
-    md(o, txt(c, "explain.title"), NULL);
+    mxd_textout_md(o, txt(c, "explain.title"), NULL);
     mxd_sb_puts(o, "\n\n");
-    md_item(o, txt(c, "explain.input"), san(c, name));
-    md_item(o, txt(c, "explain.found"), fmt(c, "%zu", b->n));
-    md_item(o, "mxdoctor", MXD_VERSION);
+    mxd_textout_md_item(o, txt(c, "explain.input"), san(c, name));
+    mxd_textout_md_item(o, txt(c, "explain.found"), fmt(c, "%zu", b->n));
+    mxd_textout_md_item(o, "mxdoctor", MXD_VERSION);
     if (b->truncated) {
         mxd_sb_putc(o, '\n');
-        md(o, txt(c, "explain.truncated"), "");
+        mxd_textout_md(o, txt(c, "explain.truncated"), "");
         mxd_sb_putc(o, '\n');
     }
     if (b->capped) {
         mxd_sb_putc(o, '\n');
-        md(o, txt(c, "explain.capped"), "");
+        mxd_textout_md(o, txt(c, "explain.capped"), "");
         mxd_sb_putc(o, '\n');
     }
     if (b->n == 0) {
         mxd_sb_putc(o, '\n');
-        md(o, txt(c, "explain.none_found"), "");
+        mxd_textout_md(o, txt(c, "explain.none_found"), "");
         mxd_sb_putc(o, '\n');
         return;
     }
     for (size_t i = 0; i < b->n; i++) {
         const mxd_bounce_status *s = &b->v[i];
         mxd_sb_puts(o, "\n## ");
-        md(o, fmt(c, "[%s] %s", sev_label(c, s), status_text(c, s, "title")), NULL);
+        mxd_textout_md(o, fmt(c, "[%s] %s", sev_label(c, s), status_text(c, s, "title")), NULL);
         mxd_sb_puts(o, "\n\n");
         if (s->recipient)
-            md_item(o, txt(c, "explain.recipient"), san(c, s->recipient));
-        md_item(o, txt(c, "explain.code"), code_line(c, s));
+            mxd_textout_md_item(o, txt(c, "explain.recipient"), san(c, s->recipient));
+        mxd_textout_md_item(o, txt(c, "explain.code"), code_line(c, s));
         if (s->server_text)
-            md_item(o, txt(c, "explain.server_text"), san(c, s->server_text));
-        md_item(o, txt(c, "report.what"), status_text(c, s, "what"));
-        md_item(o, txt(c, "report.why"), status_text(c, s, "why"));
-        md_item(o, txt(c, "report.next"), status_text(c, s, "next"));
+            mxd_textout_md_item(o, txt(c, "explain.server_text"), san(c, s->server_text));
+        mxd_textout_md_item(o, txt(c, "report.what"), status_text(c, s, "what"));
+        mxd_textout_md_item(o, txt(c, "report.why"), status_text(c, s, "why"));
+        mxd_textout_md_item(o, txt(c, "report.next"), status_text(c, s, "next"));
         mxd_sb_puts(o, "- **");
-        md(o, txt(c, "explain.step"), "");
+        mxd_textout_md(o, txt(c, "explain.step"), "");
         mxd_sb_puts(o, ":** ");
-        md(o, step_title(c, s->step), "  ");
+        mxd_textout_md(o, step_title(c, s->step), "  ");
         char *cmd = mxd_bounce_command(c->b, s, c->cat);
         if (cmd) {
             /* A code span needs no escaping; the command holds only a checked
@@ -435,7 +347,7 @@ static bool write_json(ectx *c, const char *name, int exit_status)
 void mxd_bounce_write(mxd_sb *out, mxd_format f, const mxd_bounce *b, const mxd_catalog *cat,
                       const char *name)
 {
-    ectx c = { out, b, cat, NULL, 0, 0 };
+    ectx c = { out, b, cat, MXD_STRPOOL_INIT };
     const char *label = name && *name ? name : "-";
     switch (f) {
     case MXD_FMT_JSON:
@@ -450,9 +362,7 @@ void mxd_bounce_write(mxd_sb *out, mxd_format f, const mxd_bounce *b, const mxd_
         write_text(&c, label);
         break;
     }
-    for (size_t i = 0; i < c.npool; i++)
-        free(c.pool[i]);
-    free(c.pool);
+    mxd_strpool_free(&c.pool);
 }
 
 static void complain(const mxd_catalog *cat, const char *name, const char *why)

@@ -11,7 +11,6 @@
  *            (TCP when the answer is truncated) and answers when they reply.
  * Everything runs on the caller's loop; nothing here blocks or sleeps.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "mxd/labdns.h"
+#include "mxd/lablisten.h"
 #include "mxd/sanitize.h"
 
 #define UDP_PLAIN 512        /* RFC 1035 limit without EDNS */
@@ -74,10 +74,7 @@ static uint16_t rand16(void)
 static int loopback_addr(const char *addr, uint16_t port, bool check_port,
                          struct sockaddr_in *sa, char *err, size_t errlen)
 {
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    if (!addr || inet_pton(AF_INET, addr, &sa->sin_addr) != 1 ||
-        (ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+    if (!mxd_lablisten_addr(addr, port, sa)) {
         char *s = mxd_sanitize_str(addr);
         seterr(err, errlen, "lab DNS: '%s' is not a 127.x.y.z address; the lab uses loopback only",
                s ? s : "?");
@@ -90,7 +87,6 @@ static int loopback_addr(const char *addr, uint16_t port, bool check_port,
         errno = EINVAL;
         return -1;
     }
-    sa->sin_port = htons(port);
     return 0;
 }
 

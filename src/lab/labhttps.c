@@ -5,11 +5,8 @@
  * Connections are marked dead inside callbacks and freed by a zero-delay timer,
  * so no callback ever returns into freed memory.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +19,7 @@
 
 #include "mxd/labcert.h"
 #include "mxd/labhttps.h"
+#include "mxd/lablisten.h"
 #include "mxd/strbuf.h"
 
 enum { DEFAULT_MAX_CLIENTS = 64, DEFAULT_IDLE_MS = 10000, READ_CHUNK = 4096 };
@@ -423,17 +421,9 @@ static void on_accept(mxd_loop *loop, int lfd, unsigned events, void *arg)
     (void)events;
     mxd_labhttps *s = arg;
     for (;;) {
-        int fd = accept(lfd, NULL, NULL);
+        int fd = mxd_lablisten_accept(lfd);
         if (fd < 0)
             return; /* EAGAIN, or out of descriptors: try again on the next wake-up */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->active >= s->lim.max_clients) {
             close(fd);
             continue;
@@ -485,11 +475,7 @@ mxd_labhttps *mxd_labhttps_start(mxd_loop *loop, const mxd_scn_https *site, unsi
                                  size_t errlen)
 {
     struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (port > 65535 || inet_pton(AF_INET, site->addr, &sa.sin_addr) != 1 ||
-        (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+    if (!mxd_lablisten_addr(site->addr, port, &sa)) {
         snprintf(err, errlen, "lab HTTPS: %s:%u is not a loopback address and port (127.x.y.z)",
                  site->addr, port);
         errno = EINVAL;
@@ -519,18 +505,10 @@ mxd_labhttps *mxd_labhttps_start(mxd_loop *loop, const mxd_scn_https *site, unsi
     if (tls && SSL_CTX_up_ref(tls))
         s->tls = tls;
 
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1, e = 0;
-    if (fd < 0)
+    int fd = mxd_lablisten_open(&sa, 64, &s->port), e = 0;
+    if (fd < 0) {
         e = errno;
-    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-             bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0)
-        e = errno;
-    if (!e) {
-        struct sockaddr_in got;
-        socklen_t gl = sizeof got;
-        if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
-            s->port = ntohs(got.sin_port);
+    } else {
         s->lfd = fd;
         if (mxd_loop_watch(loop, fd, MXD_EV_READ, on_accept, s) == 0)
             return s;

@@ -6,10 +6,8 @@
  * been written completely (start TLS, hang up), because the order on the wire is
  * the lesson: the 554 must arrive before the close, the 220 before the handshake.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -24,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "mxd/lablisten.h"
 #include "mxd/labsmtp.h"
 #include "mxd/strbuf.h"
 
@@ -1095,17 +1094,9 @@ static void on_accept(mxd_loop *loop, int lfd, unsigned events, void *arg)
     (void)events;
     mxd_labsmtp *s = arg;
     for (;;) {
-        int fd = accept(lfd, NULL, NULL);
+        int fd = mxd_lablisten_accept(lfd);
         if (fd < 0)
             return; /* EAGAIN, or out of descriptors: try again on the next wake-up */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->active >= s->lim.max_clients) {
             static const char busy[] = "421 4.3.2 too many connections, try again later\r\n";
             ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -1184,11 +1175,7 @@ mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned
                                const mxd_labsmtp_limits *limits, char *err, size_t errlen)
 {
     struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (port > 65535 || inet_pton(AF_INET, cfg->addr, &sa.sin_addr) != 1 ||
-        (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+    if (!mxd_lablisten_addr(cfg->addr, port, &sa)) {
         snprintf(err, errlen, "lab SMTP: %s:%u is not a loopback address and port (127.x.y.z)",
                  cfg->addr, port);
         errno = EINVAL;
@@ -1221,23 +1208,12 @@ mxd_labsmtp *mxd_labsmtp_start(mxd_loop *loop, const mxd_scn_smtp *cfg, unsigned
         return s; /* nothing listens: the kernel answers with a reset */
 
     bool filtered = cfg->behaviour == MXD_SMTPB_FILTERED;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1, e = 0;
+    int fd = mxd_lablisten_open(&sa, filtered ? FILTER_FILL - 1 : 64, &s->port), e = 0;
     if (errlen)
         err[0] = '\0';
-    if (fd < 0)
+    if (fd < 0) {
         e = errno;
-    else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-             fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-             bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-             listen(fd, filtered ? FILTER_FILL - 1 : 64) < 0)
-        e = errno;
-    if (!e) {
-        struct sockaddr_in got;
-        socklen_t gl = sizeof got;
-        if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
-            s->port = ntohs(got.sin_port);
+    } else {
         s->lfd = fd;
         if (filtered) {
             e = fill_accept_queue(s, fd, err, errlen); /* never accepted from, never watched */

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <uniwidth.h>
 
 #include "mxd/commands.h"
 #include "mxd/json.h"
@@ -29,6 +28,7 @@
 #include "mxd/sanitize.h"
 #include "mxd/policy.h"
 #include "mxd/steps.h"
+#include "mxd/textout.h"
 
 #ifndef MXD_VERSION
 #define MXD_VERSION "unknown"
@@ -56,61 +56,26 @@ typedef struct rctx {
     const mxd_result *r;
     const mxd_findings *fs;
     const mxd_catalog *cat;
-    char **pool; /* strings handed out by the helpers below, freed at the end */
-    size_t npool, cappool;
+    mxd_strpool pool; /* strings handed out by the helpers below, freed at the end */
 } rctx;
 
-/* Takes ownership of s and keeps it until the report is written; returns s, or
- * "" when s is NULL (allocation failure shows as an empty string, and the
- * strbuf's own failure flag still tells the caller). */
+/* Takes ownership of s until the report is written (see mxd_strpool_keep). */
 static const char *keep(rctx *c, char *s)
 {
-    if (!s)
-        return "";
-    if (c->npool == c->cappool) {
-        size_t nc = c->cappool ? c->cappool * 2 : 64;
-        char **np = realloc(c->pool, nc * sizeof *np);
-        if (!np) {
-            free(s);
-            return "";
-        }
-        c->pool = np;
-        c->cappool = nc;
-    }
-    c->pool[c->npool++] = s;
-    return s;
-}
-
-static void pool_free(rctx *c)
-{
-    for (size_t i = 0; i < c->npool; i++)
-        free(c->pool[i]);
-    free(c->pool);
+    return mxd_strpool_keep(&c->pool, s);
 }
 
 /* Sanitised copy of remote (or any) text, one line. */
 static const char *san(rctx *c, const char *s)
 {
-    return keep(c, mxd_sanitize_str(s ? s : ""));
+    return mxd_textout_san(&c->pool, s);
 }
 
 /* Catalog text with params, sanitised but keeping the catalog's line breaks. */
 static const char *txtp(rctx *c, const char *key, const char *field, const mxd_param *params,
                         size_t nparams)
 {
-    char *raw;
-    if (c->cat) {
-        raw = mxd_catalog_format(c->cat, key, field, params, nparams);
-    } else {
-        mxd_sb sb = MXD_SB_INIT;
-        mxd_sb_printf(&sb, "[%s.%s]", key, field);
-        raw = mxd_sb_take(&sb);
-    }
-    if (!raw)
-        return "";
-    char *s = mxd_sanitize(raw, strlen(raw), MXD_SAN_KEEP_NEWLINES, 0);
-    free(raw);
-    return keep(c, s);
+    return mxd_textout_catalog(&c->pool, c->cat, key, field, params, nparams);
 }
 
 static const char *txt(rctx *c, const char *key, const char *field)
@@ -129,12 +94,11 @@ static const char *opt(rctx *c, const char *key, const char *fallback)
 static const char *fmt(rctx *c, const char *f, ...) __attribute__((format(printf, 2, 3)));
 static const char *fmt(rctx *c, const char *f, ...)
 {
-    mxd_sb sb = MXD_SB_INIT;
     va_list ap;
     va_start(ap, f);
-    mxd_sb_vprintf(&sb, f, ap);
+    const char *s = mxd_textout_vfmt(&c->pool, f, ap);
     va_end(ap);
-    return keep(c, mxd_sb_take(&sb));
+    return s;
 }
 
 static const char *rfc3339(rctx *c, time_t t)
@@ -144,19 +108,6 @@ static const char *rfc3339(rctx *c, time_t t)
     if (t == 0 || !gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         return NULL;
     return keep(c, strdup(buf));
-}
-
-static size_t width(const char *s)
-{
-    int w = u8_strwidth((const uint8_t *)s, "UTF-8");
-    return w > 0 ? (size_t)w : 0;
-}
-
-static void pad(mxd_sb *out, const char *s, size_t w)
-{
-    mxd_sb_puts(out, s);
-    for (size_t n = width(s); n < w; n++)
-        mxd_sb_putc(out, ' ');
 }
 
 /* ---- what the three formats share ----------------------------------------- */
@@ -391,17 +342,6 @@ static size_t mx_rows(rctx *c, mxrow **out, bool *any_implicit)
 
 /* ---- text ----------------------------------------------------------------- */
 
-/* Puts catalog text whose later lines are indented by `indent` columns. */
-static void put_indented(mxd_sb *out, const char *s, size_t indent)
-{
-    for (; *s; s++) {
-        mxd_sb_putc(out, *s);
-        if (*s == '\n' && s[1])
-            for (size_t i = 0; i < indent; i++)
-                mxd_sb_putc(out, ' ');
-    }
-}
-
 static void text_mx(rctx *c)
 {
     mxd_sb *o = c->out;
@@ -418,31 +358,32 @@ static void text_mx(rctx *c)
     mxrow head = { txt(c, "report.preference", "text"), txt(c, "report.host", "text"),
                    txt(c, "report.ttl", "text"), txt(c, "report.addresses", "text"),
                    txt(c, "report.smtp", "text") };
-    size_t w[4] = { width(head.pref), width(head.host), width(head.ttl), width(head.addr) };
+    size_t w[4] = { mxd_textout_width(head.pref), mxd_textout_width(head.host),
+                    mxd_textout_width(head.ttl), mxd_textout_width(head.addr) };
     for (size_t i = 0; i < n; i++) {
         const char *cells[4] = { rows[i].pref, rows[i].host, rows[i].ttl, rows[i].addr };
         for (int k = 0; k < 4; k++)
-            if (width(cells[k]) > w[k])
-                w[k] = width(cells[k]);
+            if (mxd_textout_width(cells[k]) > w[k])
+                w[k] = mxd_textout_width(cells[k]);
     }
     for (size_t i = 0; i <= n; i++) {
         const mxrow *row = i == 0 ? &head : &rows[i - 1];
         mxd_sb_puts(o, "  ");
-        pad(o, row->pref, w[0] + 2);
-        pad(o, row->host, w[1] + 2);
-        pad(o, row->ttl, w[2] + 2);
-        pad(o, row->addr, w[3] + 2);
+        mxd_textout_pad(o, row->pref, w[0] + 2);
+        mxd_textout_pad(o, row->host, w[1] + 2);
+        mxd_textout_pad(o, row->ttl, w[2] + 2);
+        mxd_textout_pad(o, row->addr, w[3] + 2);
         mxd_sb_printf(o, "%s\n", row->smtp);
     }
     free(rows);
     if (implicit) {
         mxd_sb_puts(o, "  * ");
-        put_indented(o, txt(c, "report.implicit_note", "text"), 4);
+        mxd_textout_indented(o, txt(c, "report.implicit_note", "text"), 4);
         mxd_sb_putc(o, '\n');
     }
     if (r->equal_pref_shuffled) {
         mxd_sb_puts(o, "  ");
-        put_indented(o, txt(c, "report.order_note", "text"), 2);
+        mxd_textout_indented(o, txt(c, "report.order_note", "text"), 2);
         mxd_sb_putc(o, '\n');
     }
 }
@@ -455,12 +396,12 @@ static void text_commands(rctx *c, const char *step)
         return;
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
-        if (width(mxd_platform_label(cmds[i].platform)) > w)
-            w = width(mxd_platform_label(cmds[i].platform));
+        if (mxd_textout_width(mxd_platform_label(cmds[i].platform)) > w)
+            w = mxd_textout_width(mxd_platform_label(cmds[i].platform));
     mxd_sb_printf(c->out, "  %s:\n", txt(c, "report.commands", "text"));
     for (size_t i = 0; i < n; i++) {
         mxd_sb_puts(c->out, "    ");
-        pad(c->out, mxd_platform_label(cmds[i].platform), w + 2);
+        mxd_textout_pad(c->out, mxd_platform_label(cmds[i].platform), w + 2);
         mxd_sb_printf(c->out, "%s\n", san(c, cmds[i].cmd));
     }
     mxd_commands_free(cmds, n);
@@ -479,11 +420,11 @@ static void text_step(rctx *c, size_t index, const char *step)
         mxd_sb_printf(o, "  %s\n", txt(c, "report.no_findings", "text"));
     const char *lw = txt(c, "report.what", "text"), *ly = txt(c, "report.why", "text"),
                *ln = txt(c, "report.next", "text");
-    size_t lwidth = width(lw);
-    if (width(ly) > lwidth)
-        lwidth = width(ly);
-    if (width(ln) > lwidth)
-        lwidth = width(ln);
+    size_t lwidth = mxd_textout_width(lw);
+    if (mxd_textout_width(ly) > lwidth)
+        lwidth = mxd_textout_width(ly);
+    if (mxd_textout_width(ln) > lwidth)
+        lwidth = mxd_textout_width(ln);
     for (size_t i = 0; i < n; i++) {
         const mxd_finding *f = v[i];
         mxd_sb_printf(o, "  [%s] %s\n", txt(c, fmt(c, "sev.%s", mxd_severity_name(f->sev)), "label"),
@@ -491,8 +432,8 @@ static void text_step(rctx *c, size_t index, const char *step)
         const char *labels[3] = { lw, ly, ln }, *fields[3] = { "what", "why", "next" };
         for (int k = 0; k < 3; k++) {
             mxd_sb_puts(o, "      ");
-            pad(o, fmt(c, "%s:", labels[k]), lwidth + 2);
-            put_indented(o, finding_text(c, f, fields[k]), 6 + lwidth + 2);
+            mxd_textout_pad(o, fmt(c, "%s:", labels[k]), lwidth + 2);
+            mxd_textout_indented(o, finding_text(c, f, fields[k]), 6 + lwidth + 2);
             mxd_sb_putc(o, '\n');
         }
     }
@@ -507,11 +448,11 @@ static void write_text(rctx *c, mxd_verdict v)
     size_t nh = header_lines(c, h, v);
     size_t w = 0;
     for (size_t i = 0; i < nh; i++)
-        if (width(h[i].label) + 1 > w)
-            w = width(h[i].label) + 1;
+        if (mxd_textout_width(h[i].label) + 1 > w)
+            w = mxd_textout_width(h[i].label) + 1;
     mxd_sb_printf(o, "mxdoctor %s\n", MXD_VERSION);
     for (size_t i = 0; i < nh; i++) {
-        pad(o, fmt(c, "%s:", h[i].label), w + 2);
+        mxd_textout_pad(o, fmt(c, "%s:", h[i].label), w + 2);
         mxd_sb_printf(o, "%s\n", h[i].value);
     }
     text_mx(c);
@@ -524,37 +465,11 @@ static void write_text(rctx *c, mxd_verdict v)
 
 /* ---- Markdown ------------------------------------------------------------- */
 
-/* Appends s with Markdown's active characters escaped, so remote text cannot
- * become a link, an image, HTML, emphasis or a table cell. Line breaks become
- * hard breaks followed by cont (the indentation of the surrounding block), or a
- * space inside a table cell (cont NULL). */
-static void md(mxd_sb *out, const char *s, const char *cont)
-{
-    for (; *s; s++) {
-        char ch = *s;
-        if (ch == '\n') {
-            if (!cont) {
-                mxd_sb_putc(out, ' ');
-            } else if (s[1]) {
-                mxd_sb_puts(out, "\\\n");
-                mxd_sb_puts(out, cont);
-                /* a line that starts with these would open a new block */
-                if (s[1] == '#' || s[1] == '-' || s[1] == '+' || s[1] == '=')
-                    mxd_sb_putc(out, '\\');
-            }
-            continue;
-        }
-        if (strchr("\\`*_[]<>|~#&", ch))
-            mxd_sb_putc(out, '\\');
-        mxd_sb_putc(out, ch);
-    }
-}
-
 static void md_mx(rctx *c)
 {
     mxd_sb *o = c->out;
     mxd_sb_puts(o, "\n## ");
-    md(o, txt(c, "report.mx_table", "text"), "");
+    mxd_textout_md(o, txt(c, "report.mx_table", "text"), "");
     mxd_sb_puts(o, "\n\n");
     mxrow *rows;
     bool implicit;
@@ -573,7 +488,7 @@ static void md_mx(rctx *c)
         mxd_sb_putc(o, '|');
         for (int k = 0; k < 5; k++) {
             mxd_sb_putc(o, ' ');
-            md(o, cells[k], NULL);
+            mxd_textout_md(o, cells[k], NULL);
             mxd_sb_puts(o, " |");
         }
         mxd_sb_putc(o, '\n');
@@ -583,12 +498,12 @@ static void md_mx(rctx *c)
     free(rows);
     if (implicit) {
         mxd_sb_puts(o, "\n\\* ");
-        md(o, txt(c, "report.implicit_note", "text"), "");
+        mxd_textout_md(o, txt(c, "report.implicit_note", "text"), "");
         mxd_sb_putc(o, '\n');
     }
     if (c->r->equal_pref_shuffled) {
         mxd_sb_puts(o, "\n> ");
-        md(o, txt(c, "report.order_note", "text"), "> ");
+        mxd_textout_md(o, txt(c, "report.order_note", "text"), "> ");
         mxd_sb_putc(o, '\n');
     }
 }
@@ -600,7 +515,7 @@ static void md_commands(rctx *c, const char *step)
     if (n == 0)
         return;
     mxd_sb_puts(c->out, "\n**");
-    md(c->out, txt(c, "report.commands", "text"), "");
+    mxd_textout_md(c->out, txt(c, "report.commands", "text"), "");
     mxd_sb_puts(c->out, "**\n\n");
     for (size_t i = 0; i < n; i++) {
         /* Commands hold only [A-Za-z0-9 ._:@=/-] (commands.c checks every name),
@@ -616,33 +531,32 @@ static void md_step(rctx *c, size_t index, const char *step)
     mxd_sb *o = c->out;
     const char *status = mxd_severity_name(mxd_findings_worst(c->fs, step));
     mxd_sb_puts(o, "\n## ");
-    md(o, fmt(c, "%s %zu: %s (%s)", txt(c, "report.step", "text"), index + 1,
-              txt(c, fmt(c, "step.%s", step), "title"), txt(c, fmt(c, "sev.%s", status), "label")),
-       NULL);
+    mxd_textout_md(o,
+                   fmt(c, "%s %zu: %s (%s)", txt(c, "report.step", "text"), index + 1,
+                       txt(c, fmt(c, "step.%s", step), "title"),
+                       txt(c, fmt(c, "sev.%s", status), "label")),
+                   NULL);
     mxd_sb_putc(o, '\n');
     const mxd_finding **v;
     size_t n = step_findings(c->fs, step, &v);
     if (n == 0) {
         mxd_sb_putc(o, '\n');
-        md(o, txt(c, "report.no_findings", "text"), "");
+        mxd_textout_md(o, txt(c, "report.no_findings", "text"), "");
         mxd_sb_putc(o, '\n');
     }
     for (size_t i = 0; i < n; i++) {
         const mxd_finding *f = v[i];
         mxd_sb_puts(o, "\n### ");
-        md(o, fmt(c, "[%s] %s", txt(c, fmt(c, "sev.%s", mxd_severity_name(f->sev)), "label"),
-                  finding_title(c, f)),
-           NULL);
+        mxd_textout_md(o,
+                       fmt(c, "[%s] %s",
+                           txt(c, fmt(c, "sev.%s", mxd_severity_name(f->sev)), "label"),
+                           finding_title(c, f)),
+                       NULL);
         mxd_sb_puts(o, "\n\n");
         const char *labels[3] = { "report.what", "report.why", "report.next" };
         const char *fields[3] = { "what", "why", "next" };
-        for (int k = 0; k < 3; k++) {
-            mxd_sb_puts(o, "- **");
-            md(o, txt(c, labels[k], "text"), "");
-            mxd_sb_puts(o, ":** ");
-            md(o, finding_text(c, f, fields[k]), "  ");
-            mxd_sb_putc(o, '\n');
-        }
+        for (int k = 0; k < 3; k++)
+            mxd_textout_md_item(o, txt(c, labels[k], "text"), finding_text(c, f, fields[k]));
     }
     free(v);
     md_commands(c, step);
@@ -652,15 +566,15 @@ static void write_markdown(rctx *c, mxd_verdict v)
 {
     mxd_sb *o = c->out;
     mxd_sb_puts(o, "# mxdoctor: ");
-    md(o, san(c, c->r->domain[0] ? c->r->domain : c->r->domain_ascii), NULL);
+    mxd_textout_md(o, san(c, c->r->domain[0] ? c->r->domain : c->r->domain_ascii), NULL);
     mxd_sb_puts(o, "\n\n");
     header h[8];
     size_t nh = header_lines(c, h, v);
     for (size_t i = 0; i < nh; i++) {
         mxd_sb_puts(o, "- **");
-        md(o, h[i].label, NULL);
+        mxd_textout_md(o, h[i].label, NULL);
         mxd_sb_puts(o, ":** ");
-        md(o, h[i].value, NULL);
+        mxd_textout_md(o, h[i].value, NULL);
         mxd_sb_putc(o, '\n');
     }
     mxd_sb_printf(o, "- **mxdoctor:** %s\n", MXD_VERSION);
@@ -847,7 +761,7 @@ void mxd_report_write(mxd_sb *out, mxd_format f, const mxd_result *r, const mxd_
                       const mxd_catalog *cat)
 {
     static const mxd_findings none = { NULL, 0, 0 };
-    rctx c = { out, r, fs ? fs : &none, cat, NULL, 0, 0 };
+    rctx c = { out, r, fs ? fs : &none, cat, MXD_STRPOOL_INIT };
     mxd_verdict v = mxd_verdict_of(c.fs);
     switch (f) {
     case MXD_FMT_JSON:
@@ -862,5 +776,5 @@ void mxd_report_write(mxd_sb *out, mxd_format f, const mxd_result *r, const mxd_
         write_text(&c, v);
         break;
     }
-    pool_free(&c);
+    mxd_strpool_free(&c.pool);
 }

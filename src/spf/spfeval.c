@@ -481,6 +481,14 @@ static void next_term(frame *f)
     f->term_line = -1;
 }
 
+/* A record (new, or the target of redirect=) starts from its first term. */
+static void first_term(frame *f)
+{
+    f->ti = 0;
+    f->counted = false;
+    f->term_line = -1;
+}
+
 static mxd_spf_res qualifier_result(char q)
 {
     switch (q) {
@@ -698,9 +706,7 @@ static void got_txt(mxd_spf_eval *e)
         f->raw[rec->data_len] = '\0';
     }
     f->have_rec = true;
-    f->ti = 0;
-    f->counted = false;
-    f->term_line = -1;
+    first_term(f);
 }
 
 /* ---- %{p} (§7.3) -------------------------------------------------------------- */
@@ -784,6 +790,60 @@ static void got_p_addr(mxd_spf_eval *e)
 
 /* ---- terms (§5) ---------------------------------------------------------------- */
 
+typedef enum {
+    TARGET_OK,   /* raw and pres hold the target; its line names it */
+    TARGET_STOP, /* the evaluation ended, or waits for %{p} and comes back here */
+    TARGET_SKIP, /* walk: the target depends on the sender, it cannot be followed */
+    TARGET_BAD,  /* no query can be made for the target */
+} target_step;
+
+/* What a mechanism that queries DNS (include, a, mx, ptr, exists) and redirect=
+ * do first: count the term once as a lookup (§4.6.4; it is entered again after
+ * a %{p} lookup), leave a walk when the target depends on the sender, and
+ * expand the domain-spec into raw and pres. *li is the term's line. What each
+ * outcome means for the record is the caller's. */
+static target_step term_target(mxd_spf_eval *e, frame *f, const mxd_spf_term *t, char *raw,
+                               char *pres, long *li)
+{
+    if (!f->counted) {
+        f->term_line = add_term_line(e, f, t);
+        f->counted = true;
+        if (!count_lookup(e, f->term_line))
+            return TARGET_STOP;
+    }
+    *li = f->term_line;
+    mxd_spf_line *l = line_at(e, *li);
+    if (e->walk && (t->kind == MXD_SPF_T_PTR || (t->spec && sender_dependent(t->spec)))) {
+        if (l)
+            l->sender_dependent = true;
+        return TARGET_SKIP;
+    }
+    bool ok = false;
+    if (!expand_target(e, f, t->spec, raw, pres, &ok))
+        return TARGET_STOP;
+    l = line_at(e, *li);
+    if (!ok) {
+        if (l)
+            l->bad_target = true;
+        return TARGET_BAD;
+    }
+    if (l)
+        l->target = san(raw, strlen(raw));
+    return TARGET_OK;
+}
+
+/* Walk: true (and noted) when following raw would go round in a circle. */
+static bool walk_loops(mxd_spf_eval *e, long li, const char *raw)
+{
+    if (!e->walk || !on_path(e, raw))
+        return false;
+    mxd_spf_line *l = line_at(e, li);
+    if (l)
+        l->loop = true;
+    note_problem(e, MXD_SPF_P_LOOP, li);
+    return true;
+}
+
 static void eval_term(mxd_spf_eval *e, frame *f)
 {
     const mxd_spf_term *t = &f->rec.terms[f->ti];
@@ -816,30 +876,17 @@ static void eval_term(mxd_spf_eval *e, frame *f)
     default:
         break;
     }
-    if (!f->counted) {
-        f->term_line = add_term_line(e, f, t);
-        f->counted = true;
-        if (!count_lookup(e, f->term_line))
-            return;
-    }
-    long li = f->term_line;
-    mxd_spf_line *l = line_at(e, li);
-    if (e->walk && (t->kind == MXD_SPF_T_PTR || (t->spec && sender_dependent(t->spec)))) {
-        if (l)
-            l->sender_dependent = true;
+    char raw[MXD_SPF_DOMAIN_MAX], pres[MXD_NAME_MAX];
+    long li = -1;
+    switch (term_target(e, f, t, raw, pres, &li)) {
+    case TARGET_STOP:
+        return;
+    case TARGET_SKIP:
         next_term(f);
         return;
-    }
-    char raw[MXD_SPF_DOMAIN_MAX], pres[MXD_NAME_MAX];
-    bool ok = false;
-    if (!expand_target(e, f, t->spec, raw, pres, &ok))
-        return; /* waits for %{p} */
-    l = line_at(e, li);
-    if (!ok) {
-        /* No query can be made for it: a name that cannot exist matches
-         * nothing; an include of it finds no record (permerror). */
-        if (l)
-            l->bad_target = true;
+    case TARGET_BAD:
+        /* A name that cannot exist matches nothing; an include of it finds
+         * no record (permerror). */
         if (t->kind == MXD_SPF_T_INCLUDE) {
             note_problem(e, MXD_SPF_P_INCLUDE_NONE, li);
             if (e->walk)
@@ -850,15 +897,12 @@ static void eval_term(mxd_spf_eval *e, frame *f)
         }
         next_term(f);
         return;
+    case TARGET_OK:
+        break;
     }
-    if (l)
-        l->target = san(raw, strlen(raw));
     switch (t->kind) {
     case MXD_SPF_T_INCLUDE:
-        if (e->walk && on_path(e, raw)) {
-            if (l)
-                l->loop = true;
-            note_problem(e, MXD_SPF_P_LOOP, li);
+        if (walk_loops(e, li, raw)) {
             next_term(f);
             return;
         }
@@ -898,41 +942,25 @@ static void end_of_record(mxd_spf_eval *e, frame *f)
         return;
     }
     const mxd_spf_term *t = &f->rec.terms[f->rec.redirect];
-    if (!f->counted) {
-        f->term_line = add_term_line(e, f, t);
-        f->counted = true;
-        if (!count_lookup(e, f->term_line))
-            return;
-    }
-    long li = f->term_line;
-    mxd_spf_line *l = line_at(e, li);
-    if (e->walk && sender_dependent(t->spec)) {
-        if (l)
-            l->sender_dependent = true;
+    char raw[MXD_SPF_DOMAIN_MAX], pres[MXD_NAME_MAX];
+    long li = -1;
+    switch (term_target(e, f, t, raw, pres, &li)) {
+    case TARGET_STOP:
+        return;
+    case TARGET_SKIP:
         frame_result(e, MXD_SPF_NEUTRAL);
         return;
-    }
-    char raw[MXD_SPF_DOMAIN_MAX], pres[MXD_NAME_MAX];
-    bool ok = false;
-    if (!expand_target(e, f, t->spec, raw, pres, &ok))
-        return;
-    l = line_at(e, li);
-    if (!ok) {
-        if (l)
-            l->bad_target = true;
+    case TARGET_BAD:
         note_problem(e, MXD_SPF_P_INCLUDE_NONE, li);
         if (e->walk)
             frame_result(e, MXD_SPF_NEUTRAL);
         else
             final(e, MXD_SPF_PERMERROR);
         return;
+    case TARGET_OK:
+        break;
     }
-    if (l)
-        l->target = san(raw, strlen(raw));
-    if (e->walk && on_path(e, raw)) {
-        if (l)
-            l->loop = true;
-        note_problem(e, MXD_SPF_P_LOOP, li);
+    if (walk_loops(e, li, raw)) {
         frame_result(e, MXD_SPF_NEUTRAL);
         return;
     }
@@ -944,9 +972,7 @@ static void end_of_record(mxd_spf_eval *e, frame *f)
     f->have_rec = false;
     f->via_redirect = true;
     f->saw_all = false;
-    f->ti = 0;
-    f->counted = false;
-    f->term_line = -1;
+    first_term(f);
     f->depth++;
     path_push(e, raw);
 }
@@ -961,6 +987,23 @@ static bool has_type(const qslot *q, uint16_t type)
     return false;
 }
 
+/* The main query of a term ended. False when that alone decides what comes
+ * next: the lookup failed (temperror, or on with the walk), or it found nothing
+ * (a void lookup, §4.6.4, and on to the next term). */
+static bool answered(mxd_spf_eval *e, frame *f, const qslot *q, long li)
+{
+    if (is_failure(q->st)) {
+        dns_fail(e, f, q, li);
+        return false;
+    }
+    if (q->st != MXD_Q_OK) {
+        if (count_void(e, li))
+            next_term(f);
+        return false;
+    }
+    return true;
+}
+
 static void complete_term(mxd_spf_eval *e, int op)
 {
     frame *f = top(e);
@@ -973,15 +1016,8 @@ static void complete_term(mxd_spf_eval *e, int op)
     switch (op) {
     case OP_ADDR:
     case OP_EXISTS: {
-        if (is_failure(q0->st)) {
-            dns_fail(e, f, q0, li);
+        if (!answered(e, f, q0, li))
             return;
-        }
-        if (q0->st != MXD_Q_OK) {
-            if (count_void(e, li))
-                next_term(f);
-            return;
-        }
         bool hit = op == OP_EXISTS ? has_type(q0, MXD_T_A)
                                    : answer_has(e, q0, e->v6 ? t->cidr6 : t->cidr4);
         if (!e->walk && hit)
@@ -991,15 +1027,8 @@ static void complete_term(mxd_spf_eval *e, int op)
         return;
     }
     case OP_MX: {
-        if (is_failure(q0->st)) {
-            dns_fail(e, f, q0, li);
+        if (!answered(e, f, q0, li))
             return;
-        }
-        if (q0->st != MXD_Q_OK) {
-            if (count_void(e, li))
-                next_term(f);
-            return;
-        }
         char hosts[MXD_SPF_MAX_MX][MXD_NAME_MAX];
         size_t n = 0, nh = 0;
         for (size_t i = 0; q0->msg && i < q0->msg->nan; i++) {

@@ -625,7 +625,7 @@ START_TEST(test_zone_not_found)
     ck_assert_str_eq(p.out.zone_error, "refused");
     ck_assert_uint_eq(p.out.nservers, 0);
     ck_assert_int_eq(p.out.resolvers[0].mx.state, MXD_Q_REFUSED);
-    ck_assert_str_eq(ids(&p), "");
+    ck_assert_str_eq(ids(&p), "auth.zone_unknown"); /* it says it could not look */
     probe_free(&p);
     lab_free(&l);
 }
