@@ -34,7 +34,7 @@
 #define TCP_IDLE_MS 10000    /* RFC 7766 §6.2.3: close idle connections */
 #define TCP_OUT_MAX (256u * 1024u) /* a client that does not read loses its connection */
 #define MAX_HOPS 8           /* CNAME links followed per answer */
-#define MAX_PENDING 256      /* resolver queries in flight */
+#define MAX_PENDING 4096     /* resolver queries in flight (a batch of 64 diagnoses asks ~2000) */
 #define CACHE_MAX 4096
 #define TTL_CAP (7u * 86400u) /* a cache keeps nothing longer than a week */
 
@@ -437,6 +437,10 @@ static int srv_open(srv *s, mxd_loop *loop, const char *addr, uint16_t port, uns
     if (s->ufd < 0 || s->tfd < 0 || set_nonblock(s->ufd) < 0 || set_nonblock(s->tfd) < 0)
         goto fail;
     (void)setsockopt(s->tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Bursts (a 200-MX domain, a batch) arrive faster than one loop turn drains
+     * them; the default buffer would drop queries and look like a broken server. */
+    int rcvbuf = 4 << 20;
+    (void)setsockopt(s->ufd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     what = "bind";
     if (bind(s->ufd, (struct sockaddr *)&s->addr, sizeof s->addr) < 0 ||
         bind(s->tfd, (struct sockaddr *)&s->addr, sizeof s->addr) < 0)
