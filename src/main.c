@@ -19,6 +19,7 @@
 #include "mxd/bounce.h"
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
+#include "mxd/delivery.h"
 #include "mxd/dnsclient.h"
 #include "mxd/engine.h"
 #include "mxd/input.h"
@@ -41,6 +42,7 @@ typedef struct cli {
     const char *lab_serve;
     X509 *ca;                /* --ca-file, owned */
     const char *spf_ip, *spf_sender;
+    const char *rcpt, *send_from, *send_to, *probe_host; /* step "delivery" */
     const char *batch;       /* --batch FILE or - */
     unsigned jobs;
     mxd_format format;
@@ -108,6 +110,11 @@ static void print_help(const cli *c)
            "  --dkim-selector NAME   also look for the DKIM key NAME._domainkey.DOMAIN (repeatable)\n"
            "  --spf-ip ADDR          would mail from this IP pass the domain's SPF? (check_host)\n"
            "  --spf-sender ADDRESS   the envelope sender for --spf-ip (default postmaster@DOMAIN)\n"
+           "  --rcpt ADDRESS         ask the domain's best working MX whether it takes ADDRESS\n"
+           "                         (MAIL FROM:<>, RCPT TO, RSET; no message; DOMAIN may be left out)\n"
+           "  --send-test FROM TO    send a short test message from FROM to TO straight to TO's MX\n"
+           "  --probe-host HOST      a server known to accept port 25: tells a blocked network\n"
+           "                         (OP25B) from servers that are down\n"
            "  --loopback-only        never connect outside 127.0.0.0/8 (tests, classrooms)\n"
            "  --ca-file PEM          also trust this CA for SMTP certificates (internal CAs, the lab)\n"
            "  --explain [FILE]       decode a bounce or mail-log line (stdin when FILE is absent or -)\n"
@@ -138,7 +145,8 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 enum {
     OPT_REPORT = 256, OPT_FORMAT, OPT_LANG, OPT_RESOLVER, OPT_DNS_PORT, OPT_SMTP_PORT,
     OPT_TIMEOUT, OPT_ALLOW_PRIVATE, OPT_NO_SMTP, OPT_LAB, OPT_LAB_LIST, OPT_LAB_LATENCY,
-    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER, OPT_BATCH, OPT_JOBS, OPT_COMPARE_RESOLVERS
+    OPT_LAB_SERVE, OPT_LOOPBACK_ONLY, OPT_CA_FILE, OPT_DKIM_SELECTOR, OPT_EXPLAIN, OPT_SPF_IP, OPT_SPF_SENDER,
+    OPT_RCPT, OPT_SEND_TEST, OPT_PROBE_HOST, OPT_BATCH, OPT_JOBS, OPT_COMPARE_RESOLVERS
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +167,9 @@ static const struct option long_opts[] = {
     { "batch", required_argument, NULL, OPT_BATCH },
     { "jobs", required_argument, NULL, OPT_JOBS },
     { "spf-sender", required_argument, NULL, OPT_SPF_SENDER },
+    { "rcpt", required_argument, NULL, OPT_RCPT },
+    { "send-test", required_argument, NULL, OPT_SEND_TEST },
+    { "probe-host", required_argument, NULL, OPT_PROBE_HOST },
     { "lab", no_argument, NULL, OPT_LAB },
     { "lab-list", no_argument, NULL, OPT_LAB_LIST },
     { "lab-latency", required_argument, NULL, OPT_LAB_LATENCY },
@@ -279,6 +290,32 @@ static int parse_args(cli *c, int argc, char **argv)
             }
             c->spf_sender = optarg;
             break;
+        case OPT_RCPT:
+            if (!mxd_delivery_address(optarg, NULL, 0, NULL, 0)) {
+                say(c, "msg.bad_option", "not an e-mail address for --rcpt", "option", optarg);
+                return EXIT_USAGE;
+            }
+            c->rcpt = optarg;
+            break;
+        case OPT_SEND_TEST:
+            /* Two values: FROM is the option's, TO the next argument. */
+            if (optind >= argc || !mxd_delivery_address(optarg, NULL, 0, NULL, 0) ||
+                !mxd_delivery_address(argv[optind], NULL, 0, NULL, 0)) {
+                say(c, "msg.bad_option", "--send-test needs two e-mail addresses, FROM and TO",
+                    "option", optind < argc ? argv[optind] : optarg);
+                return EXIT_USAGE;
+            }
+            c->send_from = optarg;
+            c->send_to = argv[optind++];
+            break;
+        case OPT_PROBE_HOST:
+            if (!*optarg || strlen(optarg) > 253 || strpbrk(optarg, " /@")) {
+                say(c, "msg.bad_option", "not a host name or address for --probe-host", "option",
+                    optarg);
+                return EXIT_USAGE;
+            }
+            c->probe_host = optarg;
+            break;
         case OPT_CA_FILE: {
             FILE *f = fopen(optarg, "r");
             X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -336,6 +373,10 @@ static void base_options(const cli *c, mxd_options *o)
     o->extra_ca = c->ca;
     o->spf_ip = c->spf_ip;
     o->spf_sender = c->spf_sender;
+    o->rcpt = c->rcpt;
+    o->send_from = c->send_from;
+    o->send_to = c->send_to;
+    o->probe_host = c->probe_host;
     o->resolvers = (char **)c->resolvers;
     o->nresolvers = c->nresolvers;
     o->compare_resolvers = (char **)c->compare;
@@ -495,6 +536,9 @@ int main(int argc, char **argv)
     int rc = parse_args(&c, argc, argv);
     if (rc >= 0)
         goto out;
+    /* "mxdoctor --rcpt user@example.jp": the address says which domain. */
+    if (!c.positional && !c.lab && !c.explain)
+        c.positional = c.rcpt ? c.rcpt : c.send_to;
     if (!c.helpdir)
         say(&c, "msg.help_not_found", "the help folder was not found (set MXDOCTOR_HELP)", NULL, NULL);
 

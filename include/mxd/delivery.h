@@ -36,6 +36,7 @@
 #include "mxd/json.h"
 #include "mxd/loop.h"
 #include "mxd/result.h"
+#include "mxd/strbuf.h"
 
 /* ---- the sender's path (pure; src/delivery/path.c) ------------------------------ */
 

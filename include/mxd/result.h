@@ -135,11 +135,18 @@ typedef struct mxd_options {
                                          tried before the common ones (policy step) */
     const void *extra_ca;   /* X509 * to trust besides the system store (the lab's CA) */
     const char *ehlo_name;  /* name to greet with; NULL: "mxdoctor.invalid" */
+    /* Step "delivery" (delivery.h); strings borrowed: */
+    const char *rcpt;       /* --rcpt: the recipient check's address, or NULL */
+    const char *send_from, *send_to; /* --send-test FROM TO, or NULL */
+    const char *probe_host; /* --probe-host: a host known to accept port 25, or NULL */
+    unsigned submission_ports[2]; /* where to look when port 25 fails everywhere;
+                                     0, 0: 587 and 465 (the lab sets its own) */
 } mxd_options;
 
 struct mxd_policy_result; /* policy.h */
 
 struct mxd_propagation; /* propagation.h */
+struct mxd_delivery_result; /* delivery.h */
 
 typedef struct mxd_result {
     char input[1024];            /* as typed, sanitised */
@@ -157,6 +164,7 @@ typedef struct mxd_result {
     mxd_options opts;            /* copy of the options the run used */
     struct mxd_policy_result *policy; /* owned: step "policy" (policy.h); NULL until it starts */
     struct mxd_propagation *propagation; /* owned: step "propagation" (propagation.h); NULL until it starts */
+    struct mxd_delivery_result *delivery; /* owned: step "delivery" (delivery.h); NULL until it starts */
 } mxd_result;
 
 void mxd_result_free(mxd_result *r);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "mxd/checks.h"
+#include "mxd/delivery.h"
 #include "mxd/policy.h"
 #include "mxd/strbuf.h"
 
@@ -400,6 +401,7 @@ void mxd_check_all(const mxd_result *r, mxd_findings *out)
     mxd_check_propagation(r, out);
     mxd_check_smtp(r, out);
     mxd_check_policy(r, r->policy, out);
+    mxd_check_delivery(r, r->delivery, out);
 }
 
 mxd_verdict mxd_verdict_of(const mxd_findings *fs)

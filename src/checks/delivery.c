@@ -100,7 +100,13 @@ static void network_view(const mxd_result *r, const mxd_delivery_result *d, net_
     if (!d)
         return;
     const mxd_network_result *n = &d->net;
-    if (!n->needed || !n->finished) {
+    if (!n->needed) {
+        /* Not started yet, or never: the run ended (the time bound) before the
+         * SMTP probes did. */
+        nv->v = d->finished ? NET_NONE : NET_PENDING;
+        return;
+    }
+    if (!n->finished) {
         nv->v = NET_PENDING;
         return;
     }
@@ -335,6 +341,8 @@ static void conv_finding(const mxd_conv_result *c, bool send, mxd_findings *out)
 
 void mxd_check_delivery(const mxd_result *r, const mxd_delivery_result *d, mxd_findings *out)
 {
+    if (d && !d->started)
+        d = NULL; /* the run could not start: only the path can be said */
     net_view nv;
     network_view(r, d, &nv);
     check_path(r, &nv, out);

@@ -9,6 +9,7 @@ const mxd_step mxd_steps[] = {
     { "propagation" },
     { "smtp" },
     { "policy" },
+    { "delivery" },
 };
 const size_t mxd_nsteps = sizeof mxd_steps / sizeof mxd_steps[0];
 

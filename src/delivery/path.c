@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "mxd/checks.h"
 #include "mxd/delivery.h"
 #include "mxd/strbuf.h"
 

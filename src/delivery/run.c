@@ -79,7 +79,7 @@ static bool pick_mx(const mxd_result *r, char *host, size_t hcap, mxd_addr *addr
         for (size_t j = 0; j < t->naddrs && !ok; j++)
             if (strcmp(t->addrs[j].text, h->address) == 0) {
                 *addr = t->addrs[j];
-                *tls = !(t->smtp[j].end == MXD_SMTP_END_TLS_FAILED);
+                *tls = t->smtp[j].end != MXD_SMTP_END_TLS_FAILED;
                 snprintf(host, hcap, "%s", h->host);
                 ok = true;
             }
@@ -338,15 +338,13 @@ static bool add_probe_addr(mxd_delivery_run *run, int family, const uint8_t *byt
 {
     mxd_network_result *n = &run->out->net;
     size_t len = family == AF_INET ? 4 : 16;
-    if (n->nprobe >= MAX_PROBE_ADDRS)
+    /* The array never moves (a probe may already hold an earlier entry): it
+     * is made once, full size, when the probe host is given. */
+    if (!n->probe || n->nprobe >= MAX_PROBE_ADDRS)
         return false;
     for (size_t i = 0; i < n->nprobe; i++)
         if (n->probe[i].addr.family == family && memcmp(n->probe[i].addr.bytes, bytes, len) == 0)
             return false;
-    mxd_nconn *nv = realloc(n->probe, (n->nprobe + 1) * sizeof *nv);
-    if (!nv)
-        return false;
-    n->probe = nv;
     mxd_nconn *c = &n->probe[n->nprobe++];
     memset(c, 0, sizeof *c);
     snprintf(c->host, sizeof c->host, "%s", n->probe_host);
@@ -388,6 +386,11 @@ static void lookup_probe_host(mxd_delivery_run *run, const char *host)
 {
     mxd_network_result *n = &run->out->net;
     snprintf(n->probe_host, sizeof n->probe_host, "%s", host);
+    n->probe = calloc(MAX_PROBE_ADDRS, sizeof *n->probe);
+    if (!n->probe) {
+        n->probe_lookup = MXD_Q_ERROR;
+        return;
+    }
     size_t hl = strlen(n->probe_host);
     if (hl > 1 && n->probe_host[hl - 1] == '.')
         n->probe_host[hl - 1] = '\0';

@@ -4,6 +4,8 @@
  *   MX, A, AAAA of the domain      (sent together at start)
  *     └─ A, AAAA of each MX host   (sent as soon as the MX answer arrives)
  *          └─ SMTP probe per address (started as soon as that address is known)
+ *               └─ (all of them over) the delivery step: port 25 elsewhere,
+ *                  the recipient check, the test message
  * Probes write into a private mxd_smtp and are copied into the result when they
  * end, so the result's arrays may grow while probes run.
  */
@@ -16,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "mxd/checks.h"
+#include "mxd/delivery.h"
 #include "mxd/dnsclient.h"
 #include "mxd/engine.h"
 #include "mxd/propagation.h"
@@ -56,14 +59,30 @@ struct mxd_engine {
     mxd_propagation_run *prop;  /* step "propagation"; NULL once done */
     mxd_policy_run *policy;     /* NULL once done */
     bool policy_inputs_done;
+    mxd_delivery_run *delivery; /* step "delivery"; NULL once done */
+    bool delivery_smtp_done;
 };
+
+static void delivery_options(const mxd_options *o, mxd_delivery_options *d)
+{
+    memset(d, 0, sizeof *d);
+    d->rcpt = o->rcpt;
+    d->send_from = o->send_from;
+    d->send_to = o->send_to;
+    d->probe_host = o->probe_host;
+    d->submission_ports[0] = o->submission_ports[0];
+    d->submission_ports[1] = o->submission_ports[1];
+}
 
 uint64_t mxd_run_bound_ms(const mxd_options *o)
 {
     /* Two DNS rounds, then at most seven SMTP steps of one timeout each, run in
      * parallel for every address; one second of slack for the loop itself. */
     uint64_t t = (uint64_t)(o->timeout_s > 0 ? o->timeout_s : 5) * 1000u;
-    return 9 * t + 1000;
+    /* The delivery step starts when the SMTP probes are over and adds its own. */
+    mxd_delivery_options d;
+    delivery_options(o, &d);
+    return 9 * t + 1000 + mxd_delivery_bound_ms(o, &d);
 }
 
 static void changed(mxd_engine *e)
@@ -74,8 +93,8 @@ static void changed(mxd_engine *e)
 
 static void check_done(mxd_engine *e)
 {
-    if (e->done || e->outstanding || e->prop || e->policy || !e->domain_done[0] || !e->domain_done[1] ||
-        !e->domain_done[2])
+    if (e->done || e->outstanding || e->prop || e->policy || e->delivery || !e->domain_done[0] ||
+        !e->domain_done[1] || !e->domain_done[2])
         return;
     e->done = true;
     e->r->finished = true;
@@ -103,6 +122,8 @@ static void unlink_probe(mxd_engine *e, pref *p)
         }
 }
 
+static void delivery_inputs(mxd_engine *e);
+
 static void probe_done(void *arg)
 {
     pref *p = arg;
@@ -111,6 +132,7 @@ static void probe_done(void *arg)
     unlink_probe(e, p);
     free(p);
     e->outstanding--;
+    delivery_inputs(e);
     check_done(e);
     changed(e);
 }
@@ -343,6 +365,17 @@ static void policy_inputs(mxd_engine *e)
     mxd_policy_inputs_done(e->policy);
 }
 
+/* The delivery step starts from the SMTP results: once every address is known
+ * (all lookups answered) and every probe has ended. */
+static void delivery_inputs(mxd_engine *e)
+{
+    if (!e->delivery || e->delivery_smtp_done || e->queries || e->probes || !e->domain_done[0] ||
+        !e->domain_done[1] || !e->domain_done[2])
+        return;
+    e->delivery_smtp_done = true;
+    mxd_delivery_smtp_done(e->delivery, e->r);
+}
+
 static void unlink_query(mxd_engine *e, qctx *c)
 {
     for (qctx **pp = &e->queries; *pp; pp = &(*pp)->next)
@@ -397,6 +430,7 @@ static void on_dns(void *arg, mxd_qstate st, mxd_dnsmsg *msg, uint32_t elapsed_m
     free(c);
     e->outstanding--;
     policy_inputs(e);
+    delivery_inputs(e);
     check_done(e);
     changed(e);
 }
@@ -434,6 +468,18 @@ static void policy_done(void *arg)
 {
     mxd_engine *e = arg;
     e->policy = NULL; /* it has freed itself */
+    check_done(e);
+    changed(e);
+}
+
+/* ---- delivery step ---- */
+
+static void delivery_changed(void *arg) { changed(arg); }
+
+static void delivery_done(void *arg)
+{
+    mxd_engine *e = arg;
+    e->delivery = NULL; /* it has freed itself */
     check_done(e);
     changed(e);
 }
@@ -530,6 +576,15 @@ int mxd_engine_start(mxd_engine *e, const mxd_input *in, mxd_result *out,
         e->policy = mxd_policy_start(e->loop, e->dns, &e->opts, in->ascii, out->policy,
                                      policy_changed, policy_done, e, perr, sizeof perr);
     }
+    out->delivery = calloc(1, sizeof *out->delivery);
+    if (out->delivery) {
+        char derr[200];
+        mxd_delivery_options d;
+        delivery_options(&e->opts, &d);
+        /* Without it the step just has no findings; the diagnosis goes on. */
+        e->delivery = mxd_delivery_start(e->loop, e->dns, &e->opts, &d, in->ascii, out->delivery,
+                                         delivery_changed, delivery_done, e, derr, sizeof derr);
+    }
     send_query(e, Q_MX, 0, &out->mx, in->ascii, MXD_T_MX);
     send_query(e, Q_A, 0, &out->a, in->ascii, MXD_T_A);
     send_query(e, Q_AAAA, 0, &out->aaaa, in->ascii, MXD_T_AAAA);
@@ -560,6 +615,10 @@ void mxd_engine_cancel(mxd_engine *e)
     if (e->policy) {
         mxd_policy_cancel(e->policy);
         e->policy = NULL;
+    }
+    if (e->delivery) {
+        mxd_delivery_cancel(e->delivery);
+        e->delivery = NULL;
     }
     while (e->probes) {
         pref *p = e->probes;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxd/delivery.h"
 #include "mxd/policy.h"
 #include "mxd/propagation.h"
 #include "mxd/result.h"
@@ -58,6 +59,10 @@ void mxd_result_free(mxd_result *r)
     if (r->policy) {
         mxd_policy_result_free(r->policy);
         free(r->policy);
+    }
+    if (r->delivery) {
+        mxd_delivery_result_free(r->delivery);
+        free(r->delivery);
     }
     if (r->propagation) {
         mxd_propagation_result_free(r->propagation);

@@ -2,8 +2,10 @@
  *
  * Addresses: the resolver listens on 127.53.53.53, default authoritative servers
  * on 127.53.0.N, SMTP servers where the scenario says (127.0.53.x). Ports: DNS on
- * a random unprivileged port P, SMTP on P+1; if anything is taken, everything is
- * torn down and another P is tried, so two labs (or a lab and a test) never clash.
+ * a random unprivileged port P, SMTP on P+1, HTTPS on P+2, and the submission
+ * port (where the delivery step looks when port 25 fails) on P+3; if anything is
+ * taken, everything is torn down and another P is tried, so two labs (or a lab
+ * and a test) never clash.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,7 +43,7 @@ struct mxd_lab {
     mxd_labsmtp **smtp;
     size_t nsmtp;
     mxd_labhttps_set *https; /* the scenario's [https] servers, all on https_port */
-    unsigned dns_port, smtp_port, https_port;
+    unsigned dns_port, smtp_port, https_port, submission_port;
     char resolver_addr[64];
     char *resolvers[1];
 };
@@ -261,6 +263,21 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
         }
         lab->smtp[lab->nsmtp++] = srv;
     }
+    /* [smtp] sections with "submission:": the same address on the submission port. */
+    for (size_t i = 0; i < s->nsmtp; i++) {
+        const mxd_scn_smtp *c = &s->smtp[i];
+        if (c->submission == MXD_SUBMISSION_NONE)
+            continue;
+        mxd_scn_smtp sub = *c;
+        sub.behaviour = c->submission == MXD_SUBMISSION_FILTERED ? MXD_SMTPB_FILTERED : MXD_SMTPB_OK;
+        sub.rcpt = MXD_RCPT_ACCEPT;
+        sub.data = MXD_DATA_REFUSE;
+        mxd_labsmtp *srv = mxd_labsmtp_start(lab->loop, &sub, lab->submission_port, NULL, latency,
+                                             NULL, err, errlen);
+        if (!srv)
+            return -1; /* errno stays EADDRINUSE when the port is taken */
+        lab->smtp[lab->nsmtp++] = srv;
+    }
     if (s->nhttps) { /* errno stays EADDRINUSE when the port is taken */
         lab->https = mxd_labhttps_set_start(lab->loop, lab->ca, s->https, s->nhttps,
                                             lab->https_port, err, errlen);
@@ -281,7 +298,7 @@ mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency
     lab->loop = loop;
     lab->scn = scn;
     lab->auth = calloc(scn->nauth ? scn->nauth : 1, sizeof *lab->auth);
-    lab->smtp = calloc(scn->nsmtp ? scn->nsmtp : 1, sizeof *lab->smtp);
+    lab->smtp = calloc(scn->nsmtp ? 2 * scn->nsmtp : 1, sizeof *lab->smtp); /* + submission */
     lab->ca = mxd_labca_new(err, errlen);
     if (!lab->auth || !lab->smtp || !lab->ca) {
         if (!lab->ca && errlen && !err[0])
@@ -295,6 +312,7 @@ mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency
         lab->dns_port = 20000 + (seed >> 8) % 40000;
         lab->smtp_port = lab->dns_port + 1;
         lab->https_port = lab->dns_port + 2;
+        lab->submission_port = lab->dns_port + 3;
         if (bring_up(lab, latency_ms, err, errlen) == 0) {
             snprintf(lab->resolver_addr, sizeof lab->resolver_addr, "%s:%u", LAB_RESOLVER_ADDR,
                      lab->dns_port);
@@ -324,6 +342,8 @@ void mxd_lab_apply(mxd_lab *lab, mxd_options *o)
     o->dns_port = lab->dns_port;
     o->smtp_port = lab->smtp_port;
     o->https_port = lab->https_port;
+    o->submission_ports[0] = lab->submission_port;
+    o->submission_ports[1] = 0;
     o->allow_loopback = true;
     o->loopback_only = true;
     o->extra_ca = mxd_labca_cert(lab->ca);

@@ -26,6 +26,7 @@
 #include "mxd/propagation.h"
 #include "mxd/report.h"
 #include "mxd/sanitize.h"
+#include "mxd/delivery.h"
 #include "mxd/policy.h"
 #include "mxd/steps.h"
 #include "mxd/textout.h"
@@ -729,6 +730,10 @@ static bool write_json(rctx *c, mxd_verdict v)
     if (r->policy) {
         mxd_json_key(&j, "policy");
         mxd_policy_json(&j, r->policy);
+    }
+    if (r->delivery) {
+        mxd_json_key(&j, "delivery");
+        mxd_delivery_json(&j, r, r->delivery);
     }
     mxd_json_key(&j, "steps");
     mxd_json_begin_array(&j);

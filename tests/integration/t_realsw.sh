@@ -89,7 +89,7 @@ real, lab = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:3])
 both = {s["id"] for s in real["steps"]} & {s["id"] for s in lab["steps"]}
 def core(j):
     return {s["id"]: (s["status"], sorted({(f["id"], f["severity"]) for f in s["findings"]}))
-            for s in j["steps"] if s["id"] in ("mx", "target", "smtp", "propagation") and s["id"] in both}
+            for s in j["steps"] if s["id"] in ("mx", "target", "smtp", "propagation", "delivery") and s["id"] in both}
 ok = core(real) == core(lab) and {"mx", "target", "smtp"} <= set(core(real))
 if sys.argv[3] != "no-verdict":
     ok = ok and real["verdict"] == lab["verdict"] and real["exit_status"] == lab["exit_status"]
@@ -111,7 +111,9 @@ else
 fi
 ALL='[f["id"] for s in j["steps"] for f in s["findings"]]'
 rs_eval 'j["verdict"] == "warn" and j["exit_status"] == 1 and j["domain_ascii"] == "realsw.test"'
-rs_eval 'ids == ["dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "ptr.ok", "smtp.no_starttls", "smtp.ok", "spf.ok", "target.ok", "tlsrpt.missing"]'
+rs_eval 'ids == ["delivery.path", "dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "network.ok", "ptr.ok", "smtp.no_starttls", "smtp.ok", "spf.ok", "target.ok", "tlsrpt.missing"]'
+# A real Postfix takes the message at the most-preferred MX.
+rs_eval 'find("delivery.path")["params"]["host"] == "mx1.realsw.test" and find("delivery.path")["params"]["conclusion"] == "primary"'
 # The zone lists mx2 first: the order comes from the preferences.
 rs_eval '[(m["preference"], m["host"], m["addresses"]) for m in j["mx"]] == [(10, "mx1.realsw.test", ["127.0.60.25"]), (20, "mx2.realsw.test", ["127.0.60.26"])]'
 rs_eval 'find("mx.found")["params"]["hosts"] == "10 mx1.realsw.test, 20 mx2.realsw.test"'
@@ -169,7 +171,7 @@ echo "ok realsw.test as text (en, ja)"
 report_json dangling.realsw.test
 [ "$RC" = 2 ] || fail "dangling: exit $RC, want 2"
 rs_eval 'j["verdict"] == "fail"'
-rs_eval 'ids == ["dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "mx.single", "spf.missing", "target.no_address", "tlsrpt.missing"]'
+rs_eval 'ids == ["delivery.path_fails", "dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "mx.single", "spf.missing", "target.no_address", "tlsrpt.missing"]'
 rs_eval 'find("target.no_address")["subject"] == "oldmail.dangling.realsw.test" and find("target.no_address")["params"]["reason"] == "nxdomain"'
 rs_eval 'j["mx"][0]["host"] == "oldmail.dangling.realsw.test" and j["mx"][0]["addresses"] == [] and j["mx"][0]["smtp"] == []'
 # The organisational domain's DMARC record covers the subdomain.
@@ -188,7 +190,7 @@ echo "ok nosuch.realsw.test: mx.nxdomain; matches lab nxdomain"
 # ---- nullmx.realsw.test: "MX 0 ." (RFC 7505)
 report_json nullmx.realsw.test
 [ "$RC" = 2 ] || fail "nullmx: exit $RC, want 2"
-rs_eval 'ids == ["dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.null", "spf.ok", "tlsrpt.missing"]'
+rs_eval 'ids == ["delivery.path_null", "dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.null", "spf.ok", "tlsrpt.missing"]'
 rs_eval 'j["verdict"] == "fail" and len(j["mx"]) == 1 and j["mx"][0]["null_mx"] is True and j["mx"][0]["smtp"] == []'
 like_lab null-mx
 echo "ok nullmx.realsw.test: mx.null; matches lab null-mx"
@@ -199,7 +201,7 @@ echo "ok nullmx.realsw.test: mx.null; matches lab null-mx"
 report_json moved.realsw.test
 want=1; [ -n "$HAS_PROP" ] && want=2   # spf.missing; auth.mismatch is a failure
 [ "$RC" = $want ] || fail "moved: exit $RC, want $want"
-rs_eval 'ids == ["dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "mx.single", "ptr.ok", "smtp.ok", "spf.missing", "target.ok", "tlsrpt.missing"]'
+rs_eval 'ids == ["delivery.path", "dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "mx.single", "network.ok", "ptr.ok", "smtp.ok", "spf.missing", "target.ok", "tlsrpt.missing"]'
 rs_eval '[m["host"] for m in j["mx"]] == ["mx1.realsw.test"] and j["mx"][0]["preference"] in (10, 20)'
 like_lab auth-mismatch no-verdict
 if [ -n "$HAS_PROP" ]; then

@@ -12,7 +12,7 @@ json_eval 'j["tool"] == "mxdoctor" and j["verdict"] == "pass" and j["domain_asci
 json_eval '[m["preference"] for m in j["mx"]] == sorted(m["preference"] for m in j["mx"]) and len(j["mx"]) == 2'
 json_eval 'all(m["smtp"][0]["greeting_code"] == 220 and m["smtp"][0]["tls"]["ok"] for m in j["mx"])'
 json_eval 'all(m["smtp"][0]["certificate"]["trusted"] is True for m in j["mx"])'
-json_eval '[s["id"] for s in j["steps"]] == ["mx","target","propagation","smtp","policy"]'
+json_eval '[s["id"] for s in j["steps"]] == ["mx","target","propagation","smtp","policy","delivery"]'
 json_eval 'all(set(f) >= {"id","severity","subject","params"} for s in j["steps"] for f in s["findings"])'
 json_eval 'j["resolvers"] == ["'"$LAB_RESOLVER"'"] and isinstance(j["elapsed_ms"], int)'
 json_eval '__import__("re").match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", j["started_at"])'

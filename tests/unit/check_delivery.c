@@ -486,11 +486,35 @@ START_TEST(test_network_table)
     if (strcmp(c->path_id, "delivery.path_untested") == 0)
         expect_param(p, "reason", "port25");
 
-    /* While the probes still run, neither the network nor the path is judged. */
+    /* While the probes still run (or have not begun), neither the network nor the
+     * path is judged. */
     mxd_findings_free(&fs);
     d.net.finished = false;
     memset(&fs, 0, sizeof fs);
     ck_assert_ptr_null(path_finding(&r, &d, &fs));
+    ck_assert_ptr_null(only(&fs, "network."));
+    mxd_findings_free(&fs);
+    d.net.needed = false;
+    d.net.finished = true;
+    memset(&fs, 0, sizeof fs);
+    ck_assert_ptr_null(path_finding(&r, &d, &fs));
+    mxd_findings_free(&fs);
+    /* A run that ended (the time bound) before the probes: the path as without data */
+    d.finished = true;
+    memset(&fs, 0, sizeof fs);
+    p = path_finding(&r, &d, &fs);
+    ck_assert_ptr_null(only(&fs, "network."));
+    ck_assert_str_eq(p->id, c->e1 == MXD_SMTP_END_REFUSED && c->e2 == MXD_SMTP_END_REFUSED
+                                ? "delivery.path_fails"
+                            : c->e1 == MXD_SMTP_END_CONNECT_TIMEOUT &&
+                                      c->e2 == MXD_SMTP_END_CONNECT_TIMEOUT
+                                ? "delivery.path_untested"
+                                : "delivery.path_fails");
+    mxd_findings_free(&fs);
+    /* A run that never started says nothing either way */
+    d.started = false;
+    memset(&fs, 0, sizeof fs);
+    mxd_check_delivery(&r, &d, &fs);
     ck_assert_ptr_null(only(&fs, "network."));
     mxd_findings_free(&fs);
     mxd_delivery_result_free(&d);
@@ -539,7 +563,7 @@ START_TEST(test_rcpt_findings)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mxd_delivery_result d;
         memset(&d, 0, sizeof d);
-        d.net.finished = true;
+        d.started = d.net.finished = true;
         conv_done_with(&d.rcpt, cases[i].o, cases[i].st, cases[i].code, cases[i].enh,
                        cases[i].text);
         snprintf(d.rcpt.rcpt, sizeof d.rcpt.rcpt, "nobody@example.jp");
@@ -582,6 +606,7 @@ START_TEST(test_rcpt_findings)
     /* Running: nothing yet */
     mxd_delivery_result d;
     memset(&d, 0, sizeof d);
+    d.started = true;
     d.rcpt.state = MXD_CONV_RUNNING;
     mxd_findings fs = { 0 };
     mxd_check_delivery(&r, &d, &fs);
@@ -611,6 +636,7 @@ START_TEST(test_send_findings)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mxd_delivery_result d;
         memset(&d, 0, sizeof d);
+        d.started = true;
         conv_done_with(&d.send, cases[i].o, cases[i].st, cases[i].code, "", "reply text");
         snprintf(d.send.mail_from, sizeof d.send.mail_from, "me@sender.example");
         snprintf(d.send.rcpt, sizeof d.send.rcpt, "info@example.jp");

@@ -238,6 +238,23 @@ static const struct bad {
     { HDR "[zone lab.test]\n$ORIGIN foo.\n", 6, "unknown directive '$ORIGIN'" },
     { HDR "[zone lab.test]\n  IN A 127.0.0.1\n", 6, "no record above gives its owner" },
     { "\n\nid: t\ndomain: bad_domain!\n", 4, "bad domain" },
+    /* the delivery step's settings */
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nrcpt: picky\n", 8,
+      "unknown rcpt 'picky' (use accept, reject-unknown, greylist)" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\ndata: maybe\n", 8,
+      "unknown data 'maybe'" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nsubmission: open\n", 8,
+      "unknown submission 'open'" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nrcpt: reject-unknown\n"
+          "users: info <sales>\n", 9, "bad user '<sales>'" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nusers: ,\n", 8,
+      "lists no local part" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nusers: info\n", 6,
+      "only matters with 'rcpt: reject-unknown'" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nrcpt: reject-unknown\n"
+          "users: a b c d e f g h i j k l m n o p q\n", 9, "too many users" },
+    { HDR "[zone lab.test]\n[smtp 127.0.53.1]\nname: a.lab.test\nrcpt: greylist\nrcpt: accept\n",
+      9, "'rcpt' is given twice" },
     { HDR "question.en: text\n\xe2\x80\xae reversed\n", 6, "bidirectional control" },
     { HDR "[zone lab.test]\n) \n", 6, "')' without '('" },
     { HDR "[zone lab.test]\nt 2147483648 IN A 127.0.0.1\n", 6, "bad TTL '2147483648'" },
@@ -411,6 +428,49 @@ START_TEST(test_defaults_and_synthesis)
 }
 END_TEST
 
+static void round_trip(const mxd_scenario *s);
+
+/* The delivery step's server settings: recipient checks, DATA, submission. */
+START_TEST(test_delivery_settings)
+{
+    mxd_scenario s;
+    char err[512];
+    ck_assert_msg(parse(HDR "[zone t.lab.test]\n@ MX 10 mx\nmx A 127.0.53.1\nmx2 A 127.0.53.2\n"
+                            "[smtp 127.0.53.1]\nrcpt: Reject-Unknown\nusers: info, sales first.last\n"
+                            "data: accept\nsubmission: ok\n"
+                            "[smtp 127.0.53.2]\nrcpt: greylist\nsubmission: filtered\n",
+                        &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(s.smtp[0].rcpt, MXD_RCPT_REJECT_UNKNOWN);
+    ck_assert_uint_eq(s.smtp[0].nusers, 3);
+    ck_assert_str_eq(s.smtp[0].users[0], "info");
+    ck_assert_str_eq(s.smtp[0].users[2], "first.last");
+    ck_assert_int_eq(s.smtp[0].data, MXD_DATA_ACCEPT);
+    ck_assert_int_eq(s.smtp[0].submission, MXD_SUBMISSION_OK);
+    ck_assert_int_eq(s.smtp[1].rcpt, MXD_RCPT_GREYLIST);
+    ck_assert_int_eq(s.smtp[1].data, MXD_DATA_REFUSE);
+    ck_assert_int_eq(s.smtp[1].submission, MXD_SUBMISSION_FILTERED);
+    ck_assert_str_eq(mxd_rcpt_mode_name(MXD_RCPT_REJECT_UNKNOWN), "reject-unknown");
+    ck_assert_str_eq(mxd_data_mode_name(MXD_DATA_ACCEPT), "accept");
+    ck_assert_str_eq(mxd_submission_mode_name(MXD_SUBMISSION_NONE), "none");
+    char *text = mxd_scenario_format(&s);
+    ck_assert_ptr_nonnull(strstr(text, "rcpt: reject-unknown\nusers: info sales first.last\n"
+                                       "data: accept\nsubmission: ok\n"));
+    free(text);
+    round_trip(&s);
+    mxd_scenario_free(&s);
+    /* Defaults: every recipient accepted, DATA refused, no submission port */
+    ck_assert(parse(HDR "[zone t.lab.test]\nmx A 127.0.53.1\n[smtp 127.0.53.1]\n", &s, err,
+                    sizeof err) == 0);
+    ck_assert_int_eq(s.smtp[0].rcpt, MXD_RCPT_ACCEPT);
+    ck_assert_int_eq(s.smtp[0].data, MXD_DATA_REFUSE);
+    ck_assert_int_eq(s.smtp[0].submission, MXD_SUBMISSION_NONE);
+    text = mxd_scenario_format(&s);
+    ck_assert_ptr_null(strstr(text, "rcpt:")); /* older files keep reading the same */
+    free(text);
+    mxd_scenario_free(&s);
+}
+END_TEST
+
 /* ------------------------------------------------------------ round trips */
 
 static void assert_same_zone(const mxd_scn_zone *a, const mxd_scn_zone *b)
@@ -467,6 +527,12 @@ static void assert_same(const mxd_scenario *a, const mxd_scenario *b)
         ck_assert_int_eq(a->smtp[i].behaviour, b->smtp[i].behaviour);
         ck_assert_int_eq(a->smtp[i].cert, b->smtp[i].cert);
         ck_assert_uint_eq(a->smtp[i].delay_ms, b->smtp[i].delay_ms);
+        ck_assert_int_eq(a->smtp[i].rcpt, b->smtp[i].rcpt);
+        ck_assert_uint_eq(a->smtp[i].nusers, b->smtp[i].nusers);
+        for (size_t k = 0; k < a->smtp[i].nusers; k++)
+            ck_assert_str_eq(a->smtp[i].users[k], b->smtp[i].users[k]);
+        ck_assert_int_eq(a->smtp[i].data, b->smtp[i].data);
+        ck_assert_int_eq(a->smtp[i].submission, b->smtp[i].submission);
     }
 }
 
@@ -647,6 +713,7 @@ static Suite *scenario_suite(void)
     tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, test_fields);
     tcase_add_test(tc, test_defaults_and_synthesis);
+    tcase_add_test(tc, test_delivery_settings);
     tcase_add_test(tc, test_round_trip_builtin);
     tcase_add_test(tc, test_round_trip_rich);
     tcase_add_test(tc, test_load_limits);
