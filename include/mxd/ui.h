@@ -97,6 +97,14 @@
     X(DETAILS_EXPIRES, "details_expires", "ttl time") \
     X(DETAILS_POLICY, "details_policy", "") \
     X(DETAILS_SPF, "details_spf", "") \
+    X(FOOT_DELIVERY, "foot_delivery", "") \
+    X(RCPT_TITLE, "rcpt_title", "") \
+    X(RCPT_QUESTION, "rcpt_question", "") \
+    X(RCPT_KEYS, "rcpt_keys", "") \
+    X(RCPT_EDIT_KEYS, "rcpt_edit_keys", "") \
+    X(RCPT_WAIT, "rcpt_wait", "") \
+    X(RCPT_RUNNING, "rcpt_running", "") \
+    X(RCPT_DONE, "rcpt_done", "") \
     X(LAB_MENU_TITLE, "lab_menu_title", "") \
     X(LAB_NONE, "lab_none", "dir") \
     X(LAB_FAILED, "lab_failed", "error") \

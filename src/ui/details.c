@@ -226,6 +226,10 @@ void build_details_doc(const mxd_ui *u, int width, ui_doc *d)
     }
     if (!any)
         doc_wrap(d, 0, width, ST_DIM, ui_t(u, T_DETAILS_NO_SMTP));
+    if (r->propagation && r->propagation->phase != MXD_PROP_NOT_RUN) {
+        doc_line(d);
+        build_prop_details(u, r->propagation, width, d);
+    }
     if (r->policy && r->policy->started) {
         doc_line(d);
         build_policy_details(u, r->policy, width, d);

@@ -90,7 +90,10 @@ static void step_draw(mxd_ui *u, ui_screen *s)
     build_step_doc(u, u->step, COLS - 2, &d);
     page_body(u, s, &d);
     doc_free(&d);
-    u->footer = ui_t(u, T_FOOT_STEP);
+    if (strcmp(mxd_steps[u->step].id, "delivery") == 0)
+        u->footer = ui_t(u, u->rcpt_conv ? T_RCPT_RUNNING : T_FOOT_DELIVERY);
+    else
+        u->footer = ui_t(u, T_FOOT_STEP);
 }
 
 static void summary_draw(mxd_ui *u, ui_screen *s)
@@ -151,6 +154,8 @@ static ui_res step_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
         return ui_goto(u, (long)u->step + 1);
     if (is_back(is_key, ch))
         return ui_goto(u, (long)u->step - 1);
+    if (!is_key && ch == 'c' && strcmp(mxd_steps[u->step].id, "delivery") == 0)
+        return ui_rcpt_ask(u);
     ui_res r = ui_scroll_key(s, is_key, ch);
     return r != UI_UNHANDLED ? r : ui_jump_key(u, is_key, ch);
 }

@@ -272,6 +272,7 @@ bool ui_running(const mxd_ui *u)
 
 void ui_stop_diagnosis(mxd_ui *u)
 {
+    ui_rcpt_cancel(u); /* it writes into res, freed below */
     if (u->eng) {
         mxd_engine_free(u->eng);
         u->eng = NULL;

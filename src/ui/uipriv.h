@@ -24,6 +24,7 @@
 #include "mxd/bounce.h"
 #include "mxd/catalog.h"
 #include "mxd/checks.h"
+#include "mxd/delivery.h"
 #include "mxd/engine.h"
 #include "mxd/finding.h"
 #include "mxd/input.h"
@@ -246,6 +247,10 @@ struct mxd_ui {
     mxd_bounce bounce;         /* the last decode */
     bool bounce_view;          /* the page shows the decode, not the box */
 
+    /* the recipient check asked for on the delivery page (scr_rcpt.c): it
+     * writes into res.delivery->rcpt, so it is cancelled before res is freed */
+    mxd_delivery_conv *rcpt_conv;
+
     /* the screen */
     ui_screen stack[UI_STACK_MAX];
     int depth;
@@ -347,7 +352,7 @@ const mxd_finding **ui_ranked_causes(const mxd_findings *fs, size_t *n);
 /* Which screen ops the pages and overlays use. */
 extern const ui_screen_ops ui_input_ops, ui_step_ops, ui_summary_ops, ui_lab_menu_ops,
     ui_lab_intro_ops, ui_help_ops, ui_glossary_ops, ui_details_ops, ui_quit_ops,
-    ui_export_ops, ui_hint_ops, ui_bounce_ops;
+    ui_export_ops, ui_hint_ops, ui_bounce_ops, ui_rcpt_ops;
 
 /* The bounce screen (scr_bounce.c): the decoded statuses as panels. A status
  * whose domain is known gets a key (1..9, by position) that starts a diagnosis
@@ -355,6 +360,11 @@ extern const ui_screen_ops ui_input_ops, ui_step_ops, ui_summary_ops, ui_lab_men
  * has no target. */
 void build_bounce_doc(const mxd_ui *u, int width, ui_doc *d);
 ui_res ui_bounce_jump(mxd_ui *u, size_t i);
+
+/* The recipient check (scr_rcpt.c): the question with the address (pushes
+ * ui_rcpt_ops), and stopping a check still running (before res is freed). */
+ui_res ui_rcpt_ask(mxd_ui *u);
+void ui_rcpt_cancel(mxd_ui *u);
 
 /* Lab (scr_lab.c). */
 int ui_lab_begin(mxd_ui *u, const mxd_scenario *scn);
