@@ -131,9 +131,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             FUZZ_ASSERT(nf > 0);
         }
-        char *miss = mxd_catalog_format(c, "no.such.key", "title", params, np);
-        FUZZ_ASSERT(miss && strcmp(miss, "[no.such.key.title]") == 0);
-        free(miss);
+        if (!mxd_catalog_get(c, "no.such.key", "title")) { /* the fuzzer finds this name too */
+            char *miss = mxd_catalog_format(c, "no.such.key", "title", params, np);
+            FUZZ_ASSERT(miss && strcmp(miss, "[no.such.key.title]") == 0);
+            free(miss);
+        }
         mxd_catalog_free(c);
     }
     for (size_t i = 0; i < np; i++) {

@@ -7,10 +7,16 @@
  * the message. Each record, written back with mxd_dnsw_add() into a fresh
  * answer and parsed again, comes back with the same owner, type, class, TTL and
  * data: the lab's servers and the engine's walker speak the same language.
+ * The walkers that read parsed answers run on it too: the propagation step's
+ * MX set (a CNAME-chased, sorted set without duplicates, canonical host names)
+ * and the policy step's lookups (one text per record of the asked type).
  */
 #include "fuzz.h"
 
 #include "mxd/dnswire.h"
+#include "mxd/policy.h"
+#include "mxd/propagation.h"
+#include "mxd/strbuf.h"
 
 static void check_name(const char *n)
 {
@@ -100,6 +106,54 @@ static void check_rr(const mxd_rr *rr, size_t msglen)
     mxd_dnsmsg_free(&m);
 }
 
+static void walk_answers(const mxd_dnsmsg *m)
+{
+    mxd_mxanswer a;
+    FUZZ_ASSERT(mxd_mxanswer_from_msg(&a, MXD_Q_OK, m) == 0);
+    FUZZ_ASSERT(a.state == MXD_Q_OK || a.state == MXD_Q_NODATA);
+    FUZZ_ASSERT(a.n <= m->nan && (a.state == MXD_Q_OK) == (a.n > 0));
+    for (size_t i = 0; i < a.n; i++) {
+        const char *h = a.v[i].host;
+        size_t hl = strnlen(h, sizeof a.v[i].host);
+        FUZZ_ASSERT(hl > 0 && hl < sizeof a.v[i].host);
+        /* canonical: what mxd_dns_name_canon() makes of it is itself ("mx\." is a
+         * label ending in an escaped dot, not a trailing dot) */
+        char c2[MXD_NAME_MAX];
+        FUZZ_ASSERT(mxd_dns_name_canon(h, c2, sizeof c2) && strcmp(c2, h) == 0);
+        if (i > 0) { /* sorted by preference, then host; a set */
+            const mxd_mxrec *p = &a.v[i - 1], *q = &a.v[i];
+            FUZZ_ASSERT(p->pref < q->pref || (p->pref == q->pref && strcmp(p->host, q->host) < 0));
+        }
+    }
+    FUZZ_ASSERT(mxd_mxanswer_same(&a, &a) == (a.state == MXD_Q_OK || a.state == MXD_Q_NODATA));
+    mxd_sb sb = MXD_SB_INIT;
+    mxd_mxanswer_format(&a, &sb);
+    FUZZ_ASSERT(mxd_sb_ok(&sb));
+    mxd_sb_free(&sb);
+    mxd_mxanswer_free(&a);
+
+    static const uint16_t types[] = { MXD_T_TXT, MXD_T_PTR, MXD_T_A, MXD_T_AAAA, MXD_T_TLSA };
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        mxd_plookup l;
+        memset(&l, 0, sizeof l);
+        l.type = types[t];
+        snprintf(l.name, sizeof l.name, "%s", m->qname);
+        FUZZ_ASSERT(mxd_plookup_fill(&l, MXD_Q_OK, m) == 0);
+        FUZZ_ASSERT(l.nrec <= m->nan);
+        FUZZ_ASSERT(l.state == (l.nrec ? MXD_Q_OK : MXD_Q_NODATA));
+        for (size_t i = 0; i < l.nrec; i++) {
+            FUZZ_ASSERT(l.rec[i] != NULL && l.rec[i][l.len[i]] == '\0');
+            if (types[t] == MXD_T_TLSA) {
+                char out[64];
+                memset(out, 0x55, sizeof out);
+                mxd_tlsa_format(l.rec[i], l.len[i], out, sizeof out);
+                FUZZ_ASSERT(memchr(out, '\0', sizeof out) != NULL);
+            }
+        }
+        mxd_plookup_free(&l);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *buf = (uint8_t *)fuzz_dup(data, size);
@@ -129,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_rr(&m.ns[i], size);
     for (size_t i = 0; i < m.nar; i++)
         check_rr(&m.ar[i], size);
+    walk_answers(&m);
     mxd_dnsmsg_free(&m);
     FUZZ_ASSERT(m.an == NULL && m.nan == 0);
     free(buf);

@@ -17,13 +17,12 @@
 set -u
 
 seconds="${FUZZ_SECONDS:-60}"
-smoke=0
 targets=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#--seconds=}"; shift ;;
-    --smoke) smoke=1; seconds="${FUZZ_SMOKE_SECONDS:-7}"; shift ;;
+    --smoke) seconds="${FUZZ_SMOKE_SECONDS:-6}"; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 64 ;;
     *) targets="$targets $1"; shift ;;
