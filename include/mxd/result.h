@@ -134,7 +134,7 @@ typedef struct mxd_options {
     char **dkim_selectors; size_t ndkim_selectors; /* --dkim-selector values, borrowed;
                                          tried before the common ones (policy step) */
     const void *extra_ca;   /* X509 * to trust besides the system store (the lab's CA) */
-    const char *ehlo_name;  /* name to greet with; NULL: "mxdoctor.invalid" */
+    const char *ehlo_name;  /* name to greet with; NULL: our address literal, "[192.0.2.7]" */
     /* Step "delivery" (delivery.h); strings borrowed: */
     const char *rcpt;       /* --rcpt: the recipient check's address, or NULL */
     const char *send_from, *send_to; /* --send-test FROM TO, or NULL */
