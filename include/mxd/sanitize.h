@@ -27,6 +27,12 @@ char *mxd_sanitize(const void *bytes, size_t len, unsigned flags, size_t max_out
 /* Convenience for NUL-terminated input; NULL in gives "" out. Caller frees. */
 char *mxd_sanitize_str(const char *s);
 
+/* Sanitises into a fixed buffer dst (cap > 0 bytes, always NUL-terminated),
+ * for result fields that are char arrays. src is NUL-terminated, or len bytes
+ * for the _n form (may hold NULs). "" on allocation failure. */
+void mxd_sanitize_into(char *dst, size_t cap, const char *src);
+void mxd_sanitize_into_n(char *dst, size_t cap, const void *src, size_t len);
+
 /* True when s (len bytes) would come back from mxd_sanitize() unchanged. */
 bool mxd_is_clean(const void *s, size_t len, unsigned flags);
 

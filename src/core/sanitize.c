@@ -106,6 +106,18 @@ char *mxd_sanitize_str(const char *s)
     return s ? mxd_sanitize(s, strlen(s), 0, 0) : calloc(1, 1);
 }
 
+void mxd_sanitize_into_n(char *dst, size_t cap, const void *src, size_t len)
+{
+    char *c = mxd_sanitize(src, len, 0, cap - 1);
+    snprintf(dst, cap, "%s", c ? c : "");
+    free(c);
+}
+
+void mxd_sanitize_into(char *dst, size_t cap, const char *src)
+{
+    mxd_sanitize_into_n(dst, cap, src ? src : "", src ? strlen(src) : 0);
+}
+
 bool mxd_is_clean(const void *s, size_t len, unsigned flags)
 {
     char *t = mxd_sanitize(s, len, flags, 0);

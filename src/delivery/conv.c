@@ -121,13 +121,6 @@ static void note(mxd_conv *c, const char *who, const char *line, size_t len)
         mxd_sb_puts(&c->transcript, "(transcript cut)\n");
 }
 
-static void copy_clean(char *dst, size_t cap, const char *src)
-{
-    char *s = mxd_sanitize(src, strlen(src), 0, cap - 1);
-    snprintf(dst, cap, "%s", s ? s : "");
-    free(s);
-}
-
 static void rearm(mxd_conv *c)
 {
     if (c->timer)
@@ -183,7 +176,7 @@ static void finish(mxd_conv *c, const char *reason, const char *error)
         o->stage = stage_of(c->st);
         snprintf(o->reason, sizeof o->reason, "%s", reason ? reason : "closed");
         if (error && !o->error[0])
-            copy_clean(o->error, sizeof o->error, error);
+            mxd_sanitize_into(o->error, sizeof o->error, error);
     }
     o->state = MXD_CONV_DONE;
     o->total_ms = (uint32_t)(mxd_now_ms() - c->started);

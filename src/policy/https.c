@@ -464,13 +464,6 @@ static void on_io(mxd_loop *loop, int fd, unsigned ev, void *arg);
 static void on_timeout(mxd_loop *loop, void *arg);
 static void finish(mxd_https_get *g, mxd_https_end end, const char *error);
 
-static void set_text(char *dst, size_t cap, const char *src)
-{
-    char *c = mxd_sanitize(src, strlen(src), 0, cap - 1);
-    snprintf(dst, cap, "%s", c ? c : "");
-    free(c);
-}
-
 static void rearm(mxd_https_get *g)
 {
     if (g->timer)
@@ -523,7 +516,7 @@ static void finish(mxd_https_get *g, mxd_https_end end, const char *error)
     o->end = end;
     snprintf(o->stage, sizeof o->stage, "%s", end == MXD_HTTPS_OK ? "done" : stage_names[g->st]);
     if (error)
-        set_text(o->error, sizeof o->error, error);
+        mxd_sanitize_into(o->error, sizeof o->error, error);
     o->total_ms = (uint32_t)(mxd_now_ms() - g->started);
     if (end == MXD_HTTPS_OK)
         o->body = mxd_http_body_take(&g->body, &o->body_len);
@@ -627,9 +620,9 @@ static void on_head(mxd_https_get *g, size_t head_len)
     mxd_https_response *o = g->out;
     mxd_http_head *h = &g->head;
     o->status = h->status;
-    set_text(o->reason, sizeof o->reason, h->reason);
-    set_text(o->content_type, sizeof o->content_type, h->content_type);
-    set_text(o->location, sizeof o->location, h->location);
+    mxd_sanitize_into(o->reason, sizeof o->reason, h->reason);
+    mxd_sanitize_into(o->content_type, sizeof o->content_type, h->content_type);
+    mxd_sanitize_into(o->location, sizeof o->location, h->location);
     char buf[700];
     if (h->status >= 300 && h->status < 400) {
         snprintf(buf, sizeof buf, "redirect (HTTP %d %s) to %s: policy fetches must not follow "

@@ -107,20 +107,6 @@ static void note(mxd_smtp_probe *p, const char *who, const char *line, size_t le
         mxd_sb_puts(&p->transcript, "(transcript cut)\n");
 }
 
-static void copy_clean_n(char *dst, size_t cap, const char *src, size_t len)
-{
-    char *c = mxd_sanitize(src, len, 0, cap - 1);
-    snprintf(dst, cap, "%s", c ? c : "");
-    free(c);
-}
-
-static void copy_clean(char *dst, size_t cap, const char *src)
-{
-    char *c = mxd_sanitize(src, strlen(src), 0, cap - 1);
-    snprintf(dst, cap, "%s", c ? c : "");
-    free(c);
-}
-
 static void rearm(mxd_smtp_probe *p)
 {
     if (p->timer)
@@ -173,7 +159,7 @@ static void finish(mxd_smtp_probe *p, mxd_smtp_end end, const char *error)
     mxd_smtp *o = p->out;
     o->end = end;
     if (error && !o->error[0])
-        copy_clean(o->error, sizeof o->error, error);
+        mxd_sanitize_into(o->error, sizeof o->error, error);
     o->total_ms = (uint32_t)(mxd_now_ms() - p->started);
     o->state = MXD_SMTP_DONE;
     o->transcript = mxd_sb_take(&p->transcript);
@@ -236,7 +222,7 @@ static void inspect_cert(mxd_smtp_probe *p)
     c->verify_error = p->chain_error;
     c->trusted = p->chain_error == 0;
     if (p->chain_error)
-        copy_clean(c->verify_text, sizeof c->verify_text,
+        mxd_sanitize_into(c->verify_text, sizeof c->verify_text,
                    X509_verify_cert_error_string(p->chain_error));
     c->name_matches = X509_check_host(cert, p->host, 0, 0, NULL) == 1;
     c->expired = X509_cmp_current_time(X509_get0_notAfter(cert)) < 0;
@@ -246,9 +232,9 @@ static void inspect_cert(mxd_smtp_probe *p)
     c->not_after = asn1_to_time(X509_get0_notAfter(cert));
     char buf[512];
     X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
-    copy_clean(c->subject, sizeof c->subject, buf);
+    mxd_sanitize_into(c->subject, sizeof c->subject, buf);
     X509_NAME_oneline(X509_get_issuer_name(cert), buf, sizeof buf);
-    copy_clean(c->issuer, sizeof c->issuer, buf);
+    mxd_sanitize_into(c->issuer, sizeof c->issuer, buf);
     GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     mxd_sb names = MXD_SB_INIT;
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && names.len < 400; i++) {
@@ -313,7 +299,7 @@ static void on_reply(mxd_smtp_probe *p, const mxd_smtp_reply *r)
     switch (p->st) {
     case ST_GREETING:
         o->greeting_code = r->code;
-        copy_clean_n(o->greeting, sizeof o->greeting, r->nlines ? r->lines[0] : "",
+        mxd_sanitize_into_n(o->greeting, sizeof o->greeting, r->nlines ? r->lines[0] : "",
                      r->nlines ? r->lens[0] : 0);
         if (r->code / 100 == 2) {
             snprintf(cmd, sizeof cmd, "EHLO %s", p->ehlo);

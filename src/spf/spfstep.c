@@ -58,13 +58,6 @@ static void on_check(void *arg, const mxd_spf_outcome *o)
     maybe_done(r);
 }
 
-static void copy_san(char *dst, size_t cap, const char *src)
-{
-    char *s = mxd_sanitize(src, strlen(src), 0, cap - 1);
-    snprintf(dst, cap, "%s", s ? s : "");
-    free(s);
-}
-
 mxd_spf_run *mxd_spf_start(mxd_loop *loop, mxd_dns *recursive, const struct mxd_options *opts,
                            const char *domain_ascii, const char *spf_ip,
                            const char *spf_sender, mxd_spf_result *out,
@@ -108,8 +101,8 @@ mxd_spf_run *mxd_spf_start(mxd_loop *loop, mxd_dns *recursive, const struct mxd_
     }
     if (spf_ip) {
         out->check_requested = true;
-        copy_san(out->ip, sizeof out->ip, spf_ip);
-        copy_san(out->sender, sizeof out->sender, sender);
+        mxd_sanitize_into(out->ip, sizeof out->ip, spf_ip);
+        mxd_sanitize_into(out->sender, sizeof out->sender, sender);
     }
     return r;
 }
