@@ -34,25 +34,30 @@ enum {
     MXD_F_RA = 0x0080, MXD_F_AD = 0x0020, MXD_F_CD = 0x0010
 };
 
+/* One resource record. Every name is a heap string owned by the record
+ * (NULL when unset): a record costs what its names need, not four 1 KiB
+ * buffers, so a 200-record answer stays small. The name fields are not a
+ * union, so freeing never depends on the type being right. Copy with
+ * mxd_rr_copy(), free with mxd_rr_clear(); assigning one record to another
+ * moves ownership (only one of the two may be cleared). */
 typedef struct mxd_rr {
-    char name[MXD_NAME_MAX];
+    char *name;                             /* owner name */
     uint16_t type, rclass;
     uint32_t ttl;
-    union {
-        struct { uint16_t pref; char host[MXD_NAME_MAX]; } mx;
-        char target[MXD_NAME_MAX];          /* NS, CNAME, PTR */
+    struct {
+        struct { uint16_t pref; char *host; } mx;
+        char *target;                       /* NS, CNAME, PTR */
         uint8_t a[4];
         uint8_t aaaa[16];
         struct {
-            char mname[MXD_NAME_MAX], rname[MXD_NAME_MAX];
+            char *mname, *rname;
             uint32_t serial, refresh, retry, expire, minimum;
         } soa;
     } u;
     /* TXT/SPF: the character-strings concatenated (RFC 7208 §3.3), raw bytes,
      * NUL-terminated for convenience but may contain NULs: use data_len.
      * A, AAAA, MX, NS, CNAME, PTR, SOA: NULL (the fields above hold the data).
-     * Other types (OPT included): the raw RDATA, NUL-terminated too.
-     * Owned by the record: free with mxd_rr_clear(). */
+     * Other types (OPT included): the raw RDATA, NUL-terminated too. */
     uint8_t *data;
     size_t data_len;
     unsigned txt_strings; /* TXT: how many character-strings were joined */
@@ -83,10 +88,17 @@ int mxd_dns_parse(const uint8_t *buf, size_t len, mxd_dnsmsg *out);
 void mxd_dnsmsg_free(mxd_dnsmsg *m);
 
 /* Deep copy of src into dst (dst's previous contents are not freed). Returns 0,
- * or -1 on ENOMEM (dst left without data). Free dst with mxd_rr_clear(). */
+ * or -1 on ENOMEM (dst left empty, nothing to free). Free dst with mxd_rr_clear(). */
 int mxd_rr_copy(mxd_rr *dst, const mxd_rr *src);
-/* Frees rr->data and sets it to NULL; the rest is kept. */
+/* Frees everything rr owns (names and data) and sets those fields to NULL;
+ * type, class, TTL and the numeric fields are kept. rr itself is the caller's. */
 void mxd_rr_clear(mxd_rr *rr);
+/* Sets one of rr's name fields (&rr->name, &rr->u.mx.host, &rr->u.target,
+ * &rr->u.soa.mname, &rr->u.soa.rname) to a copy of value, freeing the old one.
+ * value NULL clears the field. Returns 0, or -1 on ENOMEM (the field unchanged). */
+int mxd_rr_set(char **field, const char *value);
+/* mxd_rr_set() with a printf format ("mx%d.%s"). Returns 0, or -1 (field unchanged). */
+int mxd_rr_setf(char **field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Writes a query into buf (cap bytes). rd: recursion desired. edns: add an OPT
  * record advertising 1232 bytes. Returns the length, or -1 when the name is

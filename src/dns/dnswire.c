@@ -6,6 +6,7 @@
  * ares_expand_name(), after our own walk of the same labels has checked the
  * 255-octet limit that c-ares 1.18 does not enforce.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,16 @@ static int read_name(const uint8_t *buf, size_t len, size_t *off, char *out)
     return 0;
 }
 
+/* read_name() into a fresh heap string (*out, owned by the caller). */
+static int read_name_dup(const uint8_t *buf, size_t len, size_t *off, char **out)
+{
+    char nm[MXD_NAME_MAX];
+    int rc = read_name(buf, len, off, nm);
+    if (rc < 0)
+        return rc;
+    return mxd_rr_set(out, nm);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Parsing                                                                   */
 
@@ -199,18 +210,18 @@ static int parse_rdata(const uint8_t *buf, size_t len, size_t off, size_t end, m
             return -1;
         rr->u.mx.pref = rd16(buf + off);
         off += 2;
-        if (read_name(buf, len, &off, rr->u.mx.host) < 0)
+        if (read_name_dup(buf, len, &off, &rr->u.mx.host) < 0)
             return -1;
         return off == end ? 0 : -1;
     case MXD_T_NS:
     case MXD_T_CNAME:
     case MXD_T_PTR:
-        if (read_name(buf, len, &off, rr->u.target) < 0)
+        if (read_name_dup(buf, len, &off, &rr->u.target) < 0)
             return -1;
         return off == end ? 0 : -1;
     case MXD_T_SOA:
-        if (read_name(buf, len, &off, rr->u.soa.mname) < 0 || off > end ||
-            read_name(buf, len, &off, rr->u.soa.rname) < 0 || off > end || end - off != 20)
+        if (read_name_dup(buf, len, &off, &rr->u.soa.mname) < 0 || off > end ||
+            read_name_dup(buf, len, &off, &rr->u.soa.rname) < 0 || off > end || end - off != 20)
             return -1;
         rr->u.soa.serial = rd32(buf + off);
         rr->u.soa.refresh = rd32(buf + off + 4);
@@ -257,7 +268,7 @@ static int parse_rdata(const uint8_t *buf, size_t len, size_t off, size_t end, m
 static int parse_rr(const uint8_t *buf, size_t len, size_t *off, mxd_rr *rr)
 {
     size_t o = *off;
-    int rc = read_name(buf, len, &o, rr->name);
+    int rc = read_name_dup(buf, len, &o, &rr->name);
     if (rc < 0)
         return rc;
     if (len - o < 10)
@@ -307,6 +318,7 @@ int mxd_dns_parse(const uint8_t *buf, size_t len, mxd_dnsmsg *out)
             memset(&tmp, 0, sizeof tmp);
             int rc = parse_rr(buf, len, &off, &tmp);
             if (rc == -2 && tc) {
+                mxd_rr_clear(&tmp);
                 cut = true;
                 break;
             }
@@ -346,9 +358,43 @@ void mxd_rr_clear(mxd_rr *rr)
 {
     if (!rr)
         return;
+    char **names[] = { &rr->name, &rr->u.mx.host, &rr->u.target, &rr->u.soa.mname,
+                       &rr->u.soa.rname };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        free(*names[i]);
+        *names[i] = NULL;
+    }
     free(rr->data);
     rr->data = NULL;
     rr->data_len = 0;
+}
+
+int mxd_rr_set(char **field, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return -1;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+int mxd_rr_setf(char **field, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *copy = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (copy)
+        vsnprintf(copy, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (!copy)
+        return -1;
+    free(*field);
+    *field = copy;
+    return 0;
 }
 
 int mxd_rr_copy(mxd_rr *dst, const mxd_rr *src)
@@ -356,15 +402,19 @@ int mxd_rr_copy(mxd_rr *dst, const mxd_rr *src)
     if (dst == src)
         return 0;
     memcpy(dst, src, sizeof *dst);
+    dst->name = dst->u.mx.host = dst->u.target = dst->u.soa.mname = dst->u.soa.rname = NULL;
     dst->data = NULL;
-    if (src->data) {
-        dst->data = dup_bytes(src->data, src->data_len);
-        if (!dst->data) {
-            dst->data_len = 0;
-            return -1;
-        }
-    }
+    if (mxd_rr_set(&dst->name, src->name) < 0 || mxd_rr_set(&dst->u.mx.host, src->u.mx.host) < 0 ||
+        mxd_rr_set(&dst->u.target, src->u.target) < 0 ||
+        mxd_rr_set(&dst->u.soa.mname, src->u.soa.mname) < 0 ||
+        mxd_rr_set(&dst->u.soa.rname, src->u.soa.rname) < 0)
+        goto fail;
+    if (src->data && !(dst->data = dup_bytes(src->data, src->data_len)))
+        goto fail;
     return 0;
+fail:
+    mxd_rr_clear(dst);
+    return -1;
 }
 
 void mxd_dnsmsg_free(mxd_dnsmsg *m)

@@ -1,5 +1,6 @@
 /* propdata.c — the propagation step's data: MX sets, serial order, freeing
  * (see propagation.h). Pure functions: no I/O, no clock. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -100,7 +101,7 @@ int mxd_mxanswer_from_msg(mxd_mxanswer *out, mxd_qstate st, const mxd_dnsmsg *m)
                     cn = &m->an[i];
             if (!cn)
                 break;
-            memcpy(owner, cn->u.target, sizeof owner);
+            snprintf(owner, sizeof owner, "%s", cn->u.target);
         }
         size_t n = 0;
         for (size_t i = 0; i < m->nan; i++)

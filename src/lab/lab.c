@@ -110,14 +110,15 @@ static int glue_add(mxd_scn_zone *z, uint16_t type, const char *owner, const cha
     z->rrs = nv;
     mxd_rr *r = &z->rrs[z->nrrs];
     memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", owner);
     r->type = type;
     r->rclass = 1;
     r->ttl = 3600;
-    if (type == MXD_T_NS)
-        snprintf(r->u.target, sizeof r->u.target, "%s", data);
-    else if (inet_pton(AF_INET, data, r->u.a) != 1)
+    if (mxd_rr_set(&r->name, owner) < 0 ||
+        (type == MXD_T_NS ? mxd_rr_set(&r->u.target, data) < 0
+                          : inet_pton(AF_INET, data, r->u.a) != 1)) {
+        mxd_rr_clear(r);
         return -1;
+    }
     z->nrrs++;
     return 0;
 }

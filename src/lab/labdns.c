@@ -554,28 +554,34 @@ int mxd_scn_zone_complete(mxd_scn_zone *z)
     prefixed(host, "ns1", z->origin);
     prefixed(mbox, "hostmaster", z->origin);
     if (!soa) {
-        mxd_rr *r = &z->rrs[z->nrrs++];
+        mxd_rr *r = &z->rrs[z->nrrs];
         memset(r, 0, sizeof *r);
-        memcpy(r->name, z->origin, sizeof r->name);
         r->type = MXD_T_SOA;
         r->rclass = 1;
         r->ttl = 3600;
-        memcpy(r->u.soa.mname, host, sizeof host);
-        memcpy(r->u.soa.rname, mbox, sizeof mbox);
         r->u.soa.serial = 1;
         r->u.soa.refresh = 3600;
         r->u.soa.retry = 600;
         r->u.soa.expire = 86400;
         r->u.soa.minimum = 300;
+        if (mxd_rr_set(&r->name, z->origin) < 0 || mxd_rr_set(&r->u.soa.mname, host) < 0 ||
+            mxd_rr_set(&r->u.soa.rname, mbox) < 0) {
+            mxd_rr_clear(r);
+            return -1;
+        }
+        z->nrrs++;
     }
     if (!ns) {
-        mxd_rr *r = &z->rrs[z->nrrs++];
+        mxd_rr *r = &z->rrs[z->nrrs];
         memset(r, 0, sizeof *r);
-        memcpy(r->name, z->origin, sizeof r->name);
         r->type = MXD_T_NS;
         r->rclass = 1;
         r->ttl = 3600;
-        memcpy(r->u.target, host, sizeof host);
+        if (mxd_rr_set(&r->name, z->origin) < 0 || mxd_rr_set(&r->u.target, host) < 0) {
+            mxd_rr_clear(r);
+            return -1;
+        }
+        z->nrrs++;
     }
     return 0;
 }
@@ -711,7 +717,7 @@ static void auth_answer(const mxd_labdns_auth *a, const mxd_scn_zone *z, const m
             const mxd_scn_zone *tz = find_zone(a->zones, a->nzones, cname->u.target);
             if (!tz || hops + 1 >= MAX_HOPS)
                 return;
-            memcpy(cur, cname->u.target, sizeof cur);
+            snprintf(cur, sizeof cur, "%s", cname->u.target);
             z = tz;
             continue;
         }
@@ -1137,7 +1143,7 @@ static void rq_handle(rq *q, const mxd_dnsmsg *m)
             break;
         rrlist_add(&q->ans, cn, cn->ttl);
         cache_put(r, name, MXD_T_CNAME, false, MXD_RCODE_NOERROR, cn, 1, cn->ttl);
-        memcpy(name, cn->u.target, sizeof name);
+        snprintf(name, sizeof name, "%s", cn->u.target);
         if (++q->hops > MAX_HOPS) {
             rq_finish(q, MXD_RCODE_SERVFAIL);
             return;
@@ -1399,7 +1405,7 @@ static void rq_step(rq *q)
         if (q->qtype == MXD_T_CNAME || !(e = cache_find(r, canon, MXD_T_CNAME)) || !e->n)
             break;
         rrlist_add(&q->ans, &e->rrs[0], remaining(e, now));
-        memcpy(q->cur, e->rrs[0].u.target, sizeof q->cur);
+        snprintf(q->cur, sizeof q->cur, "%s", e->rrs[0].u.target);
         q->hops++;
     }
     size_t z = find_rzone(r, q->cur);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mxd/labdns.h"
 #include "mxd/scenario.h"
 #include "mxd/scenario_https.h"
 #include "mxd/steps.h"
@@ -845,20 +846,23 @@ static int finish_record(parser *p)
         return fail(p, line, "'%s' looks like a header key: keys go before the first [section]",
                     t[0].s);
 
+    /* Names are read into these first and given to the record once it is
+     * valid, so the many early returns below have nothing to free. */
+    char owner[MXD_NAME_MAX], n1[MXD_NAME_MAX] = "", n2[MXD_NAME_MAX] = "";
     mxd_rr rr;
     memset(&rr, 0, sizeof rr);
     if (p->rec_inherit) {
         if (!p->have_owner)
             return fail(p, line, "indented record, but no record above gives its owner name");
-        memcpy(rr.name, p->owner, sizeof rr.name);
+        memcpy(owner, p->owner, sizeof owner);
     } else {
-        if (make_name(p, line, &t[i], z->origin, "owner name", rr.name) < 0)
+        if (make_name(p, line, &t[i], z->origin, "owner name", owner) < 0)
             return -1;
         i++;
-        if (!name_under(rr.name, z->origin))
-            return fail(p, line, "record for %s is outside this zone's origin %s", rr.name,
+        if (!name_under(owner, z->origin))
+            return fail(p, line, "record for %s is outside this zone's origin %s", owner,
                         z->origin);
-        memcpy(p->owner, rr.name, sizeof p->owner);
+        memcpy(p->owner, owner, sizeof p->owner);
         p->have_owner = true;
     }
     rr.ttl = p->ttl;
@@ -915,7 +919,7 @@ static int finish_record(parser *p)
         if (!parse_uint(r[0].s, 65535, &pref))
             return fail(p, line, "bad MX preference '%s': a number from 0 to 65535", r[0].s);
         rr.u.mx.pref = (uint16_t)pref;
-        if (make_name(p, line, &r[1], z->origin, "MX host", rr.u.mx.host) < 0)
+        if (make_name(p, line, &r[1], z->origin, "MX host", n1) < 0)
             return -1;
         break;
     }
@@ -923,7 +927,7 @@ static int finish_record(parser *p)
     case MXD_T_CNAME:
     case MXD_T_PTR:
         if (need(p, line, nr, 1, tname, "one host name") < 0 ||
-            make_name(p, line, &r[0], z->origin, "target", rr.u.target) < 0)
+            make_name(p, line, &r[0], z->origin, "target", n1) < 0)
             return -1;
         break;
     case MXD_T_TXT: {
@@ -946,13 +950,13 @@ static int finish_record(parser *p)
         if (need(p, line, nr, 7, tname,
                  "mname rname serial refresh retry expire minimum") < 0)
             return -1;
-        if (strcmp(rr.name, z->origin) != 0)
+        if (strcmp(owner, z->origin) != 0)
             return fail(p, line, "SOA record belongs at the zone's origin %s", z->origin);
         for (size_t k = 0; k < z->nrrs; k++)
             if (z->rrs[k].type == MXD_T_SOA)
                 return fail(p, line, "a second SOA record in zone %s", z->origin);
-        if (make_name(p, line, &r[0], z->origin, "SOA mname", rr.u.soa.mname) < 0 ||
-            make_name(p, line, &r[1], z->origin, "SOA rname", rr.u.soa.rname) < 0)
+        if (make_name(p, line, &r[0], z->origin, "SOA mname", n1) < 0 ||
+            make_name(p, line, &r[1], z->origin, "SOA rname", n2) < 0)
             return -1;
         unsigned long serial;
         if (!parse_uint(r[2].s, 4294967295UL, &serial))
@@ -966,18 +970,27 @@ static int finish_record(parser *p)
         break;
     }
     }
+    char **second = rr.type == MXD_T_MX ? &rr.u.mx.host :
+                    rr.type == MXD_T_SOA ? &rr.u.soa.mname :
+                    rr.type == MXD_T_NS || rr.type == MXD_T_CNAME || rr.type == MXD_T_PTR ?
+                    &rr.u.target : NULL;
+    if (mxd_rr_set(&rr.name, owner) < 0 || (second && mxd_rr_set(second, n1) < 0) ||
+        (rr.type == MXD_T_SOA && mxd_rr_set(&rr.u.soa.rname, n2) < 0)) {
+        mxd_rr_clear(&rr);
+        return fail(p, line, "out of memory");
+    }
     for (size_t k = 0; k < z->nrrs; k++)
         if (rr_same(&z->rrs[k], &rr)) {
-            free(rr.data);
-            return fail(p, line, "the same %s record for %s is written twice", tname, rr.name);
+            mxd_rr_clear(&rr);
+            return fail(p, line, "the same %s record for %s is written twice", tname, owner);
         }
     if (++p->nrecords > MAX_RECORDS) {
-        free(rr.data);
+        mxd_rr_clear(&rr);
         return fail(p, line, "more than %d records", MAX_RECORDS);
     }
     mxd_rr *nv = realloc(z->rrs, (z->nrrs + 1) * sizeof *nv);
     if (!nv) {
-        free(rr.data);
+        mxd_rr_clear(&rr);
         return fail(p, line, "out of memory");
     }
     z->rrs = nv;
@@ -1075,62 +1088,7 @@ static int zone_line(parser *p, int line, const char *raw)
 
 static int synthesise(parser *p, mxd_scn_zone *z)
 {
-    bool soa = false, ns = false;
-    for (size_t i = 0; i < z->nrrs; i++) {
-        if (z->rrs[i].type == MXD_T_SOA)
-            soa = true;
-        if (z->rrs[i].type == MXD_T_NS && strcmp(z->rrs[i].name, z->origin) == 0)
-            ns = true;
-    }
-    size_t add = (size_t)!soa + (size_t)!ns;
-    if (!add)
-        return 0;
-    mxd_rr *nv = realloc(z->rrs, (z->nrrs + add) * sizeof *nv);
-    if (!nv)
-        return fail(p, z->line, "out of memory");
-    z->rrs = nv;
-    /* Origins are at most 253 characters (check_name), so the prefixes fit. */
-    char host[MXD_NAME_MAX], rname[MXD_NAME_MAX];
-    memset(host, 0, sizeof host); /* copied whole into the record */
-    memset(rname, 0, sizeof rname);
-    size_t olen = strlen(z->origin);
-    if (olen + 4 > 253) {
-        memcpy(host, z->origin, olen + 1);
-        memcpy(rname, z->origin, olen + 1);
-    } else {
-        memcpy(host, "ns1.", 4);
-        memcpy(host + 4, z->origin, olen + 1);
-        memcpy(rname, "hostmaster.", 11);
-        if (olen + 11 > 253)
-            memcpy(rname, z->origin, olen + 1);
-        else
-            memcpy(rname + 11, z->origin, olen + 1);
-    }
-    if (!soa) {
-        mxd_rr *r = &z->rrs[z->nrrs++];
-        memset(r, 0, sizeof *r);
-        memcpy(r->name, z->origin, sizeof r->name);
-        r->type = MXD_T_SOA;
-        r->rclass = 1;
-        r->ttl = DEFAULT_TTL;
-        memcpy(r->u.soa.mname, host, sizeof host);
-        memcpy(r->u.soa.rname, rname, sizeof rname);
-        r->u.soa.serial = 1;
-        r->u.soa.refresh = 3600;
-        r->u.soa.retry = 600;
-        r->u.soa.expire = 86400;
-        r->u.soa.minimum = 300;
-    }
-    if (!ns) {
-        mxd_rr *r = &z->rrs[z->nrrs++];
-        memset(r, 0, sizeof *r);
-        memcpy(r->name, z->origin, sizeof r->name);
-        r->type = MXD_T_NS;
-        r->rclass = 1;
-        r->ttl = DEFAULT_TTL;
-        memcpy(r->u.target, host, sizeof host);
-    }
-    return 0;
+    return mxd_scn_zone_complete(z) < 0 ? fail(p, z->line, "out of memory") : 0;
 }
 
 static bool domain_served(const mxd_scn_zone *z, size_t n, const char *domain)
@@ -1211,7 +1169,7 @@ static void free_zones(mxd_scn_zone *z, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < z[i].nrrs; k++)
-            free(z[i].rrs[k].data);
+            mxd_rr_clear(&z[i].rrs[k]);
         free(z[i].rrs);
     }
     free(z);

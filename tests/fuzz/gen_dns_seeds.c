@@ -31,7 +31,7 @@ static mxd_rr rr(const char *name, uint16_t type, uint32_t ttl)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
+    mxd_rr_setf(&r.name, "%s", name);
     r.type = type;
     r.rclass = 1;
     r.ttl = ttl;
@@ -63,10 +63,10 @@ int main(int argc, char **argv)
     mxd_dnsw_begin(&w, b, sizeof b, 0x4242, MXD_F_AA | MXD_F_RD, "lab.test", MXD_T_MX, 1);
     mxd_dnsw_edns(&w, 1232);
     r = rr("lab.test", MXD_T_MX, 3600); r.u.mx.pref = 10;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "mx1.lab.test");
+    mxd_rr_setf(&r.u.mx.host, "mx1.lab.test");
     mxd_dnsw_add(&w, &r);
     r.u.mx.pref = 20;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "mx2.backup.example");
+    mxd_rr_setf(&r.u.mx.host, "mx2.backup.example");
     mxd_dnsw_add(&w, &r);
     mxd_dnsw_section(&w, 3);
     r = rr("mx1.lab.test", MXD_T_A, 300);
@@ -80,14 +80,14 @@ int main(int argc, char **argv)
     /* Null MX. */
     mxd_dnsw_begin(&w, b, sizeof b, 1, MXD_F_AA, "null.lab.test", MXD_T_MX, 1);
     r = rr("null.lab.test", MXD_T_MX, 60); r.u.mx.pref = 0;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, ".");
+    mxd_rr_setf(&r.u.mx.host, ".");
     mxd_dnsw_add(&w, &r);
     save(b, mxd_dnsw_end(&w));
 
     /* CNAME chain ending in an A record. */
     mxd_dnsw_begin(&w, b, sizeof b, 2, MXD_F_RD | MXD_F_RA, "mail.lab.test", MXD_T_A, 1);
     r = rr("mail.lab.test", MXD_T_CNAME, 60);
-    snprintf(r.u.target, sizeof r.u.target, "edge.cdn.example");
+    mxd_rr_setf(&r.u.target, "edge.cdn.example");
     mxd_dnsw_add(&w, &r);
     r = rr("edge.cdn.example", MXD_T_A, 20);
     memcpy(r.u.a, "\xc0\x00\x02\x50", 4);
@@ -98,13 +98,13 @@ int main(int argc, char **argv)
     mxd_dnsw_begin(&w, b, sizeof b, 3, MXD_F_AA | MXD_RCODE_NXDOMAIN, "nope.lab.test", MXD_T_MX, 1);
     mxd_dnsw_section(&w, 2);
     r = rr("lab.test", MXD_T_SOA, 900);
-    snprintf(r.u.soa.mname, sizeof r.u.soa.mname, "ns1.lab.test");
-    snprintf(r.u.soa.rname, sizeof r.u.soa.rname, "hostmaster.lab.test");
+    mxd_rr_setf(&r.u.soa.mname, "ns1.lab.test");
+    mxd_rr_setf(&r.u.soa.rname, "hostmaster.lab.test");
     r.u.soa.serial = 2024010101; r.u.soa.refresh = 7200; r.u.soa.retry = 3600;
     r.u.soa.expire = 1209600; r.u.soa.minimum = 300;
     mxd_dnsw_add(&w, &r);
     r = rr("lab.test", MXD_T_NS, 900);
-    snprintf(r.u.target, sizeof r.u.target, "ns1.lab.test");
+    mxd_rr_setf(&r.u.target, "ns1.lab.test");
     mxd_dnsw_add(&w, &r);
     save(b, mxd_dnsw_end(&w));
 
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     /* PTR, TLSA (raw RDATA), an extended rcode through EDNS. */
     mxd_dnsw_begin(&w, b, sizeof b, 30, MXD_F_RD | MXD_F_RA, "25.53.0.127.in-addr.arpa", MXD_T_PTR, 1);
     r = rr("25.53.0.127.in-addr.arpa", MXD_T_PTR, 3600);
-    snprintf(r.u.target, sizeof r.u.target, "mx1.lab.test");
+    mxd_rr_setf(&r.u.target, "mx1.lab.test");
     mxd_dnsw_add(&w, &r);
     save(b, mxd_dnsw_end(&w));
     static const uint8_t tlsa[] = { 3, 1, 1, 0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71, 0x82 };
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 40; i++) {
         r = rr("many.lab.test", MXD_T_MX, 60);
         r.u.mx.pref = (uint16_t)i;
-        snprintf(r.u.mx.host, sizeof r.u.mx.host, "mx%02d.somewhat-long-provider-name.example", i);
+        mxd_rr_setf(&r.u.mx.host, "mx%02d.somewhat-long-provider-name.example", i);
         if (mxd_dnsw_add(&w, &r) < 0)
             break;
     }

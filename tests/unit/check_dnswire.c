@@ -544,54 +544,61 @@ static void round_trip(const mxd_rr *in, mxd_rr *out, mxd_dnsmsg *m, uint8_t *bu
     ck_assert_uint_eq(out->ttl, in->ttl);
 }
 
+/* Frees the names a test record owns; its data, if any, is the test's own. */
+static void rr_reset(mxd_rr *r)
+{
+    r->data = NULL;
+    mxd_rr_clear(r);
+    memset(r, 0, sizeof *r);
+}
+
 START_TEST(test_round_trip_every_type)
 {
     uint8_t buf[70000];
     mxd_dnsmsg m;
-    mxd_rr in, out;
+    mxd_rr in = { 0 }, out;
 
-    memset(&in, 0, sizeof in);
-    strcpy(in.name, "lab.test"); in.type = MXD_T_MX; in.ttl = 3600;
-    in.u.mx.pref = 10; strcpy(in.u.mx.host, "mx1.lab.test");
+    mxd_rr_set(&in.name, "lab.test"); in.type = MXD_T_MX; in.ttl = 3600;
+    in.u.mx.pref = 10; mxd_rr_set(&in.u.mx.host, "mx1.lab.test");
     round_trip(&in, &out, &m, buf, sizeof buf);
     ck_assert_uint_eq(out.u.mx.pref, 10);
     ck_assert_str_eq(out.u.mx.host, "mx1.lab.test");
     mxd_dnsmsg_free(&m);
 
     /* null MX (RFC 7505): preference 0, target the root */
-    in.u.mx.pref = 0; strcpy(in.u.mx.host, ".");
+    in.u.mx.pref = 0; mxd_rr_set(&in.u.mx.host, ".");
     round_trip(&in, &out, &m, buf, sizeof buf);
     ck_assert_str_eq(out.u.mx.host, ".");
     mxd_dnsmsg_free(&m);
 
     const uint16_t name_types[] = { MXD_T_NS, MXD_T_CNAME, MXD_T_PTR };
     for (size_t i = 0; i < 3; i++) {
-        memset(&in, 0, sizeof in);
-        strcpy(in.name, "www.lab.test"); in.type = name_types[i]; in.ttl = 60;
-        strcpy(in.u.target, "Other.Example.NET");
+        rr_reset(&in);
+        mxd_rr_set(&in.name, "www.lab.test"); in.type = name_types[i]; in.ttl = 60;
+        mxd_rr_set(&in.u.target, "Other.Example.NET");
         round_trip(&in, &out, &m, buf, sizeof buf);
         ck_assert_str_eq(out.u.target, "Other.Example.NET");
         mxd_dnsmsg_free(&m);
     }
 
-    memset(&in, 0, sizeof in);
-    strcpy(in.name, "mx1.lab.test"); in.type = MXD_T_A; in.ttl = 1;
+    rr_reset(&in);
+    mxd_rr_set(&in.name, "mx1.lab.test"); in.type = MXD_T_A; in.ttl = 1;
     memcpy(in.u.a, ((uint8_t[]){ 127, 0, 53, 25 }), 4);
     round_trip(&in, &out, &m, buf, sizeof buf);
     ck_assert_mem_eq(out.u.a, in.u.a, 4);
     mxd_dnsmsg_free(&m);
 
-    memset(&in, 0, sizeof in);
-    strcpy(in.name, "mx1.lab.test"); in.type = MXD_T_AAAA; in.ttl = 0xffffffffu;
+    rr_reset(&in);
+    mxd_rr_set(&in.name, "mx1.lab.test"); in.type = MXD_T_AAAA; in.ttl = 0xffffffffu;
     for (int i = 0; i < 16; i++)
         in.u.aaaa[i] = (uint8_t)(0x20 + i);
     round_trip(&in, &out, &m, buf, sizeof buf);
     ck_assert_mem_eq(out.u.aaaa, in.u.aaaa, 16);
     mxd_dnsmsg_free(&m);
 
-    memset(&in, 0, sizeof in);
-    strcpy(in.name, "lab.test"); in.type = MXD_T_SOA; in.ttl = 3600;
-    strcpy(in.u.soa.mname, "ns1.lab.test"); strcpy(in.u.soa.rname, "hostmaster.lab.test");
+    rr_reset(&in);
+    mxd_rr_set(&in.name, "lab.test"); in.type = MXD_T_SOA; in.ttl = 3600;
+    mxd_rr_set(&in.u.soa.mname, "ns1.lab.test"); mxd_rr_set(&in.u.soa.rname, "hostmaster.lab.test");
     in.u.soa.serial = 2024060101u; in.u.soa.refresh = 1; in.u.soa.retry = 2;
     in.u.soa.expire = 3; in.u.soa.minimum = 300;
     round_trip(&in, &out, &m, buf, sizeof buf);
@@ -611,8 +618,8 @@ START_TEST(test_round_trip_every_type)
     text[300] = 0;
     const uint16_t txt_types[] = { MXD_T_TXT, MXD_T_SPF };
     for (size_t i = 0; i < 2; i++) {
-        memset(&in, 0, sizeof in);
-        strcpy(in.name, "lab.test"); in.type = txt_types[i]; in.ttl = 5;
+        rr_reset(&in);
+        mxd_rr_set(&in.name, "lab.test"); in.type = txt_types[i]; in.ttl = 5;
         in.data = text; in.data_len = sizeof text;
         round_trip(&in, &out, &m, buf, sizeof buf);
         ck_assert_uint_eq(out.data_len, sizeof text);
@@ -632,14 +639,15 @@ START_TEST(test_round_trip_every_type)
     const uint16_t raw_types[] = { MXD_T_TLSA, 65280 };
     uint8_t raw[] = { 3, 1, 1, 0xde, 0xad, 0xbe, 0xef };
     for (size_t i = 0; i < 2; i++) {
-        memset(&in, 0, sizeof in);
-        strcpy(in.name, "_25._tcp.mx1.lab.test"); in.type = raw_types[i]; in.ttl = 9;
+        rr_reset(&in);
+        mxd_rr_set(&in.name, "_25._tcp.mx1.lab.test"); in.type = raw_types[i]; in.ttl = 9;
         in.data = raw; in.data_len = sizeof raw;
         round_trip(&in, &out, &m, buf, sizeof buf);
         ck_assert_uint_eq(out.data_len, sizeof raw);
         ck_assert_mem_eq(out.data, raw, sizeof raw);
         mxd_dnsmsg_free(&m);
     }
+    rr_reset(&in);
     ck_assert_str_eq(mxd_dns_type_name(65280), "TYPE65280");
 }
 END_TEST
@@ -648,7 +656,7 @@ START_TEST(test_rr_copy)
 {
     mxd_rr a, b;
     memset(&a, 0, sizeof a);
-    strcpy(a.name, "lab.test");
+    mxd_rr_set(&a.name, "lab.test");
     a.type = MXD_T_TXT;
     a.data = (uint8_t *)strdup("v=spf1 -all");
     a.data_len = 11;
@@ -670,12 +678,13 @@ START_TEST(test_200_mx)
     for (int i = 0; i < 200; i++) {
         mxd_rr r;
         memset(&r, 0, sizeof r);
-        strcpy(r.name, "many.test");
+        mxd_rr_set(&r.name, "many.test");
         r.type = MXD_T_MX;
         r.ttl = 300;
         r.u.mx.pref = (uint16_t)i;
-        snprintf(r.u.mx.host, sizeof r.u.mx.host, "mx%d.many.test", i);
+        mxd_rr_setf(&r.u.mx.host, "mx%d.many.test", i);
         ck_assert_int_eq(mxd_dnsw_add(&w, &r), 0);
+        rr_reset(&r);
     }
     size_t n = mxd_dnsw_end(&w);
     mxd_dnsmsg m;
@@ -696,7 +705,7 @@ START_TEST(test_64k_txt)
         text[i] = (uint8_t)(i * 7);
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    strcpy(r.name, "big.test");
+    mxd_rr_set(&r.name, "big.test");
     r.type = MXD_T_TXT;
     r.data = text;
     r.data_len = 64000;
@@ -718,6 +727,7 @@ START_TEST(test_64k_txt)
     ck_assert_int_eq(mxd_dnsw_begin(&w, buf, sizeof buf, 1, 0, "big.test", MXD_T_TXT, 1), 0);
     ck_assert_int_eq(mxd_dnsw_add(&w, &r), -1);
     ck_assert(!w.truncated);
+    rr_reset(&r);
     free(more);
     free(text);
 }
@@ -727,11 +737,11 @@ static mxd_rr mx_rr(const char *owner, int i)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    strcpy(r.name, owner);
+    mxd_rr_set(&r.name, owner);
     r.type = MXD_T_MX;
     r.ttl = 300;
     r.u.mx.pref = (uint16_t)(10 * i);
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "mx-%02d.big.lab.test", i);
+    mxd_rr_setf(&r.u.mx.host, "mx-%02d.big.lab.test", i);
     return r;
 }
 
@@ -744,7 +754,9 @@ START_TEST(test_writer_truncates_30_mx)
     int added = 0, failed = 0;
     for (int i = 0; i < 30; i++) {
         mxd_rr r = mx_rr("big.lab.test", i);
-        if (mxd_dnsw_add(&w, &r) == 0) {
+        int rc = mxd_dnsw_add(&w, &r);
+        rr_reset(&r);
+        if (rc == 0) {
             ck_assert_int_eq(failed, 0); /* once full, it stays full */
             added++;
         } else {
@@ -778,6 +790,7 @@ START_TEST(test_writer_truncates_30_mx)
     for (int i = 0; i < 30; i++) {
         mxd_rr r = mx_rr("big.lab.test", i);
         mxd_dnsw_add(&w, &r);
+        rr_reset(&r);
     }
     n = mxd_dnsw_end(&w);
     ck_assert_uint_le(n, 512);
@@ -805,10 +818,12 @@ START_TEST(test_writer_additional_overflow_no_tc)
     for (int i = 0; i < 20 && rc == 0; i++) {
         mxd_rr a;
         memset(&a, 0, sizeof a);
-        snprintf(a.name, sizeof a.name, "host%d.somewhere.example", i);
+        mxd_rr_setf(&a.name, "host%d.somewhere.example", i);
         a.type = MXD_T_A;
         rc = mxd_dnsw_add(&w, &a);
+        rr_reset(&a);
     }
+    rr_reset(&r);
     ck_assert_int_eq(rc, -1);
     ck_assert(w.truncated);
     size_t n = mxd_dnsw_end(&w);
@@ -829,10 +844,10 @@ START_TEST(test_writer_compresses_to_question)
     size_t before = w.len;
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    strcpy(r.name, "lab.test");
+    mxd_rr_set(&r.name, "lab.test");
     r.type = MXD_T_MX;
     r.u.mx.pref = 5;
-    strcpy(r.u.mx.host, "mx.lab.test");
+    mxd_rr_set(&r.u.mx.host, "mx.lab.test");
     ck_assert_int_eq(mxd_dnsw_add(&w, &r), 0);
     /* owner: pointer (2) + fixed (10) + pref (2) + "mx" label (3) + pointer (2) */
     ck_assert_uint_eq(w.len - before, 19);
@@ -840,7 +855,7 @@ START_TEST(test_writer_compresses_to_question)
     ck_assert_uint_eq(buf[before + 1], 12);
     /* A name that is not a suffix of the question is written in full. */
     before = w.len;
-    strcpy(r.u.mx.host, "mx.other.example");
+    mxd_rr_set(&r.u.mx.host, "mx.other.example");
     ck_assert_int_eq(mxd_dnsw_add(&w, &r), 0);
     ck_assert_uint_eq(w.len - before, 2 + 10 + 2 + 18);
     size_t n = mxd_dnsw_end(&w);
@@ -852,17 +867,18 @@ START_TEST(test_writer_compresses_to_question)
     mxd_dnsmsg_free(&m);
 
     /* A bad name is refused without spoiling the writer. */
-    strcpy(r.u.mx.host, "a..b");
+    mxd_rr_set(&r.u.mx.host, "a..b");
     ck_assert_int_eq(mxd_dnsw_begin(&w, buf, sizeof buf, 1, 0, NULL, 0, 0), 0);
     ck_assert_int_eq(mxd_dnsw_add(&w, &r), -1);
     ck_assert(!w.truncated);
-    strcpy(r.u.mx.host, "ok.test");
+    mxd_rr_set(&r.u.mx.host, "ok.test");
     ck_assert_int_eq(mxd_dnsw_add(&w, &r), 0);
     n = mxd_dnsw_end(&w);
     parse_ok(buf, n, &m);
     ck_assert_uint_eq(m.qdcount, 0);
     ck_assert_uint_eq(m.nan, 1);
     mxd_dnsmsg_free(&m);
+    rr_reset(&r);
     ck_assert_int_eq(mxd_dnsw_begin(&w, buf, 20, 1, 0, "example.com", MXD_T_A, 1), -1);
 }
 END_TEST

@@ -31,7 +31,7 @@ static mxd_rr rr(const char *name, uint16_t type, uint32_t ttl)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
+    mxd_rr_setf(&r.name, "%s", name);
     r.type = type;
     r.rclass = 1;
     r.ttl = ttl;
@@ -42,7 +42,7 @@ static mxd_rr mx(const char *name, uint16_t pref, const char *host)
 {
     mxd_rr r = rr(name, MXD_T_MX, 300);
     r.u.mx.pref = pref;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "%s", host);
+    mxd_rr_setf(&r.u.mx.host, "%s", host);
     return r;
 }
 
@@ -56,15 +56,15 @@ static mxd_rr a4(const char *name, uint8_t last)
 static mxd_rr cname(const char *name, const char *target)
 {
     mxd_rr r = rr(name, MXD_T_CNAME, 60);
-    snprintf(r.u.target, sizeof r.u.target, "%s", target);
+    mxd_rr_setf(&r.u.target, "%s", target);
     return r;
 }
 
 static mxd_rr soa(const char *origin, uint32_t ttl, uint32_t minimum)
 {
     mxd_rr r = rr(origin, MXD_T_SOA, ttl);
-    snprintf(r.u.soa.mname, sizeof r.u.soa.mname, "ns1.%s", origin);
-    snprintf(r.u.soa.rname, sizeof r.u.soa.rname, "hostmaster.%s", origin);
+    mxd_rr_setf(&r.u.soa.mname, "ns1.%s", origin);
+    mxd_rr_setf(&r.u.soa.rname, "hostmaster.%s", origin);
     r.u.soa.serial = 2024060101u;
     r.u.soa.refresh = 3600;
     r.u.soa.retry = 600;
@@ -82,6 +82,13 @@ static mxd_scn_zone zones[2];
  * other.test: no SOA or NS (the server synthesises them: MINIMUM 300). */
 static void build_zones(void)
 {
+    /* The previous test's names (static data like bigtxt is not theirs to free). */
+    for (size_t i = 0; i < sizeof lab_rrs / sizeof lab_rrs[0]; i++) {
+        lab_rrs[i].data = NULL;
+        mxd_rr_clear(&lab_rrs[i]);
+    }
+    for (size_t i = 0; i < sizeof other_rrs / sizeof other_rrs[0]; i++)
+        mxd_rr_clear(&other_rrs[i]);
     size_t n = 0;
     lab_rrs[n++] = soa("lab.test", 120, 300);
     lab_rrs[n++] = mx("lab.test", 10, "mx1.lab.test");
@@ -748,6 +755,8 @@ START_TEST(test_zone_complete)
     /* complete already: nothing added */
     ck_assert_int_eq(mxd_scn_zone_complete(&z), 0);
     ck_assert_uint_eq(z.nrrs, 3);
+    for (size_t i = 0; i < z.nrrs; i++)
+        mxd_rr_clear(&z.rrs[i]);
     free(z.rrs);
 }
 END_TEST
@@ -1025,6 +1034,7 @@ START_TEST(test_resolver_preload_stale)
     ck_assert_str_eq(m.an[0].u.mx.host, "mx1.lab.test");
     mxd_dnsmsg_free(&m);
     ck_assert_int_eq(mxd_labdns_resolver_preload(l.res, "lab.test", MXD_T_MX, &old, 0, 50), -1);
+    mxd_rr_clear(&old);
     lab_free(&l);
 }
 END_TEST

@@ -563,15 +563,15 @@ START_TEST(test_plookup_fill)
 {
     mxd_rr rrs[3];
     memset(rrs, 0, sizeof rrs);
-    snprintf(rrs[0].name, sizeof rrs[0].name, "s1._domainkey.example.jp");
+    mxd_rr_setf(&rrs[0].name, "s1._domainkey.example.jp");
     rrs[0].type = MXD_T_CNAME;
-    snprintf(rrs[0].u.target, sizeof rrs[0].u.target, "s1.keys.example.net");
-    snprintf(rrs[1].name, sizeof rrs[1].name, "s1.keys.example.net");
+    mxd_rr_setf(&rrs[0].u.target, "s1.keys.example.net");
+    mxd_rr_setf(&rrs[1].name, "s1.keys.example.net");
     rrs[1].type = MXD_T_TXT;
     static uint8_t txt[] = "v=DKIM1; p=\0x"; /* a NUL inside: kept, length says so */
     rrs[1].data = txt;
     rrs[1].data_len = sizeof txt - 1;
-    snprintf(rrs[2].name, sizeof rrs[2].name, "x");
+    mxd_rr_setf(&rrs[2].name, "x");
     rrs[2].type = MXD_T_A;
     rrs[2].u.a[0] = 192; rrs[2].u.a[1] = 0; rrs[2].u.a[2] = 2; rrs[2].u.a[3] = 1;
     mxd_dnsmsg m;
@@ -607,6 +607,9 @@ START_TEST(test_plookup_fill)
     l.state = MXD_Q_NXDOMAIN;
     ck_assert(!mxd_plookup_failed(&l));
     mxd_plookup_free(&l);
+    rrs[1].data = NULL; /* static */
+    for (int i = 0; i < 3; i++)
+        mxd_rr_clear(&rrs[i]);
 }
 END_TEST
 
@@ -1105,7 +1108,7 @@ static mxd_rr zrr(const char *name, uint16_t type)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
+    mxd_rr_setf(&r.name, "%s", name);
     r.type = type;
     r.rclass = 1;
     r.ttl = 300;
@@ -1123,7 +1126,7 @@ static mxd_rr ztxt(const char *name, const char *text)
 static mxd_rr zname(const char *name, uint16_t type, const char *target)
 {
     mxd_rr r = zrr(name, type);
-    snprintf(r.u.target, sizeof r.u.target, "%s", target);
+    mxd_rr_setf(&r.u.target, "%s", target);
     return r;
 }
 
@@ -1178,7 +1181,7 @@ static void lab_zones(lab *l)
     l->pol[n++].data_len = sizeof tlsa_rdata;
     l->pol[n] = zrr("shop.pol.test", MXD_T_MX);
     l->pol[n].u.mx.pref = 10;
-    snprintf(l->pol[n++].u.mx.host, sizeof l->pol[0].u.mx.host, "mx1.shop.pol.test");
+    mxd_rr_set(&l->pol[n++].u.mx.host, "mx1.shop.pol.test");
     l->pol[n++] = ztxt("shop.pol.test", "v=spf1 mx -all");
     l->pol[n++] = za("mx1.shop.pol.test", 1);
     l->pol[n++] = za("mx2.shop.pol.test", 2);
@@ -1242,6 +1245,14 @@ static void lab_free(lab *l)
     /* Nothing of the run is left on the loop: no socket, no timer. */
     ck_assert_uint_eq(mxd_loop_pending(l->loop), 0);
     mxd_loop_free(l->loop);
+    mxd_rr *sets[] = { l->pol, l->other, l->rev };
+    size_t sizes[] = { sizeof l->pol / sizeof l->pol[0], sizeof l->other / sizeof l->other[0],
+                       sizeof l->rev / sizeof l->rev[0] };
+    for (size_t k = 0; k < 3; k++)
+        for (size_t i = 0; i < sizes[k]; i++) {
+            sets[k][i].data = NULL; /* borrowed text */
+            mxd_rr_clear(&sets[k][i]);
+        }
     free(l->k2048); free(l->k1024); free(l->r2048); free(l->r1024);
 }
 

@@ -39,7 +39,7 @@ static mxd_rr rr(const char *name, uint16_t type, uint32_t ttl)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
+    mxd_rr_setf(&r.name, "%s", name);
     r.type = type;
     r.rclass = 1;
     r.ttl = ttl;
@@ -50,7 +50,7 @@ static mxd_rr mx(const char *name, uint16_t pref, const char *host, uint32_t ttl
 {
     mxd_rr r = rr(name, MXD_T_MX, ttl);
     r.u.mx.pref = pref;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "%s", host);
+    mxd_rr_setf(&r.u.mx.host, "%s", host);
     return r;
 }
 
@@ -64,7 +64,7 @@ static mxd_rr a4(const char *name, const char *ip)
 static mxd_rr ns(const char *host)
 {
     mxd_rr r = rr("prop.test", MXD_T_NS, 3600);
-    snprintf(r.u.target, sizeof r.u.target, "%s", host);
+    mxd_rr_setf(&r.u.target, "%s", host);
     return r;
 }
 
@@ -72,8 +72,8 @@ static mxd_rr ns(const char *host)
 static mxd_rr soa(uint32_t serial)
 {
     mxd_rr r = rr("prop.test", MXD_T_SOA, 3600);
-    snprintf(r.u.soa.mname, sizeof r.u.soa.mname, "ns1.prop.test");
-    snprintf(r.u.soa.rname, sizeof r.u.soa.rname, "hostmaster.prop.test");
+    mxd_rr_setf(&r.u.soa.mname, "ns1.prop.test");
+    mxd_rr_setf(&r.u.soa.rname, "hostmaster.prop.test");
     r.u.soa.serial = serial;
     r.u.soa.refresh = 3600;
     r.u.soa.retry = 600;
@@ -87,6 +87,8 @@ static void build_views(void)
     for (int v = 0; v < V_COUNT; v++) {
         size_t n = 0;
         mxd_rr *z = rrs[v];
+        for (size_t i = 0; i < sizeof rrs[v] / sizeof rrs[v][0]; i++)
+            mxd_rr_clear(&z[i]); /* the previous test's names */
         z[n++] = soa(v == V_NEW || v == V_NO_ADDR || v == V_BIG ? 2024060102u : 2024060101u);
         z[n++] = ns("ns1.prop.test");
         z[n++] = ns("ns2.prop.test");
@@ -538,6 +540,7 @@ START_TEST(test_stale)
     /* The resolver fetched the MX before the change and keeps it 1234 s more. */
     mxd_rr old = mx(DOMAIN, 10, "mx-old.prop.test", 86400);
     ck_assert_int_eq(mxd_labdns_resolver_preload(l.res, DOMAIN, MXD_T_MX, &old, 1, 1234), 0);
+    mxd_rr_clear(&old);
     mxd_options o = lab_options(&l, 2);
     probe p;
     run_probe(&l, &o, DOMAIN, &p);

@@ -399,7 +399,7 @@ static void rr_txt(const char *name, const char *text)
 {
     mxd_rr *r = &rrs[nrrs++];
     memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
+    mxd_rr_setf(&r->name, "%s", name);
     r->type = MXD_T_TXT;
     r->rclass = 1;
     r->ttl = 300;
@@ -411,7 +411,7 @@ static void rr_a(const char *name, const char *addr)
 {
     mxd_rr *r = &rrs[nrrs++];
     memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
+    mxd_rr_setf(&r->name, "%s", name);
     r->rclass = 1;
     r->ttl = 300;
     if (strchr(addr, ':')) {
@@ -427,17 +427,21 @@ static void rr_mx(const char *name, uint16_t pref, const char *host)
 {
     mxd_rr *r = &rrs[nrrs++];
     memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
+    mxd_rr_setf(&r->name, "%s", name);
     r->type = MXD_T_MX;
     r->rclass = 1;
     r->ttl = 300;
     r->u.mx.pref = pref;
-    snprintf(r->u.mx.host, sizeof r->u.mx.host, "%s", host);
+    mxd_rr_setf(&r->u.mx.host, "%s", host);
 }
 
 /* The zone every evaluation test uses (one zone, origin "test"). */
 static void build_zone(void)
 {
+    for (size_t i = 0; i < nrrs; i++) {
+        rrs[i].data = NULL; /* borrowed text */
+        mxd_rr_clear(&rrs[i]); /* the previous test's names */
+    }
     nrrs = 0;
     /* Counting: 11 lookups; include:three.test takes it past 10. */
     rr_txt("many.test", "v=spf1 include:one.test include:three.test ip4:192.0.2.1 -all");

@@ -607,6 +607,14 @@ static void pres_name(const char *in, char *out)
     out[o] = '\0';
 }
 
+/* pres_name() into one of a record's name fields. */
+static void pres_field(const char *in, char **field)
+{
+    char buf[MXD_NAME_MAX];
+    pres_name(in, buf);
+    ck_assert_int_eq(mxd_rr_set(field, buf), 0);
+}
+
 static uint16_t type_code(const char *t)
 {
     static const struct { const char *name; uint16_t code; } types[] = {
@@ -642,7 +650,7 @@ static ent make_ent(const char *owner, const char *type, const ynode *v)
     ent x;
     memset(&x, 0, sizeof x);
     mxd_rr *rr = &x.rr;
-    pres_name(owner, rr->name);
+    pres_field(owner, &rr->name);
     rr->type = type_code(type);
     rr->rclass = 1;
     rr->ttl = 300;
@@ -656,11 +664,11 @@ static ent make_ent(const char *owner, const char *type, const ynode *v)
     case MXD_T_MX:
         ck_assert(v->t == Y_SEQ && v->n == 2);
         rr->u.mx.pref = (uint16_t)atoi(v->v[0]->s);
-        pres_name(v->v[1]->s, rr->u.mx.host);
+        pres_field(v->v[1]->s, &rr->u.mx.host);
         break;
     case MXD_T_PTR:
     case MXD_T_CNAME:
-        pres_name(v->s, rr->u.target);
+        pres_field(v->s, &rr->u.target);
         break;
     default:
         set_text(rr, v);

@@ -66,12 +66,12 @@ static mxd_rr mx_rr(const char *name, uint16_t pref, const char *host)
 {
     mxd_rr r;
     memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
+    mxd_rr_setf(&r.name, "%s", name);
     r.type = MXD_T_MX;
     r.rclass = 1;
     r.ttl = 300;
     r.u.mx.pref = pref;
-    snprintf(r.u.mx.host, sizeof r.u.mx.host, "%s", host);
+    mxd_rr_setf(&r.u.mx.host, "%s", host);
     return r;
 }
 
@@ -152,7 +152,7 @@ static void setup(void)
     r->mx.msg->an[1] = mx_rr("example.jp", 20, "mx2.example.jp");
     /* a hostile TXT record in the additional data: must be shown escaped */
     mxd_rr *t = &r->mx.msg->an[2];
-    snprintf(t->name, sizeof t->name, "example.jp");
+    mxd_rr_setf(&t->name, "example.jp");
     t->type = MXD_T_TXT;
     t->ttl = 60;
     t->data = (uint8_t *)strdup("v=spf1 \x1b]52;c;ZXZpbA==\x07 -all");
