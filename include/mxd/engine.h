@@ -2,8 +2,10 @@
  *
  * The engine owns the c-ares channel and the SMTP probes for one diagnosis. As soon
  * as a domain is given, the MX, A and AAAA queries go out together; each MX answer
- * starts its targets' address queries; each address starts its SMTP probe. The
- * whole run therefore costs about the longest chain of round trips, not their sum.
+ * starts its targets' address queries; each address starts its SMTP probe (at
+ * most 64 conversations at a time; more addresses wait for a free slot, and the
+ * run's time bound moves on for them). The whole run therefore costs about the
+ * longest chain of round trips, not their sum.
  * It never blocks: everything runs on the caller's loop, and on_change is called
  * after every piece of the result changes (the wizard redraws there).
  */

@@ -42,6 +42,13 @@ typedef struct pref {
     struct pref *next;
 } pref;
 
+/* SMTP conversations one diagnosis holds open at once. Real domains have a
+ * handful of MX addresses and never wait; a domain with hundreds (or a hostile
+ * answer) gets its probes in waves instead of hundreds of sockets and TLS
+ * handshakes at the same moment, which keeps memory and file descriptors
+ * bounded and does not look like a flood to the receiving side. */
+enum { PROBES_AT_ONCE = 64 };
+
 struct mxd_engine {
     mxd_loop *loop;
     mxd_options opts;
@@ -54,8 +61,12 @@ struct mxd_engine {
     bool domain_done[3]; /* MX, A, AAAA */
     bool done;
     uint64_t bound_timer;
+    uint64_t bound_deadline;    /* monotonic ms at which bound_timer fires */
     qctx *queries;
     pref *probes;
+    unsigned probes_running;    /* SMTP conversations open now, at most PROBES_AT_ONCE */
+    struct { size_t ti, ai; } *waiting; /* probes queued behind them, oldest first */
+    size_t nwaiting, waiting_head, capwaiting;
     mxd_propagation_run *prop;  /* step "propagation"; NULL once done */
     mxd_policy_run *policy;     /* NULL once done */
     bool policy_inputs_done;
@@ -83,6 +94,20 @@ uint64_t mxd_run_bound_ms(const mxd_options *o)
     mxd_delivery_options d;
     delivery_options(o, &d);
     return 9 * t + 1000 + mxd_delivery_bound_ms(o, &d);
+}
+
+static void on_bound(mxd_loop *loop, void *arg);
+
+/* A probe that waited for a slot gets the same time as one started at once. */
+static void extend_bound(mxd_engine *e)
+{
+    uint64_t t = (uint64_t)e->opts.timeout_s * 1000u;
+    uint64_t want = mxd_now_ms() + mxd_run_bound_ms(&e->opts) - 2 * t;
+    if (!e->bound_timer || want <= e->bound_deadline)
+        return;
+    mxd_loop_cancel(e->loop, e->bound_timer);
+    e->bound_deadline = want;
+    e->bound_timer = mxd_loop_timer(e->loop, want - mxd_now_ms(), on_bound, e);
 }
 
 static void changed(mxd_engine *e)
@@ -123,6 +148,7 @@ static void unlink_probe(mxd_engine *e, pref *p)
 }
 
 static void delivery_inputs(mxd_engine *e);
+static void launch_probe(mxd_engine *e, size_t ti, size_t ai);
 
 static void probe_done(void *arg)
 {
@@ -132,12 +158,51 @@ static void probe_done(void *arg)
     unlink_probe(e, p);
     free(p);
     e->outstanding--;
+    e->probes_running--;
+    while (e->waiting_head < e->nwaiting && e->probes_running < PROBES_AT_ONCE) {
+        size_t ti = e->waiting[e->waiting_head].ti, ai = e->waiting[e->waiting_head].ai;
+        e->waiting_head++;
+        e->outstanding--; /* counted again by launch_probe() */
+        extend_bound(e);
+        launch_probe(e, ti, ai);
+    }
     delivery_inputs(e);
     check_done(e);
     changed(e);
 }
 
 static bool is_loopback(const mxd_addr *a) { return mxd_addr_is_loopback(a); }
+
+/* Opens the SMTP conversation with address ai of target ti. */
+static void launch_probe(mxd_engine *e, size_t ti, size_t ai)
+{
+    mxd_target *t = &e->r->targets[ti];
+    mxd_smtp *s = &t->smtp[ai];
+    const mxd_options *o = &e->opts;
+    pref *p = calloc(1, sizeof *p);
+    if (!p) {
+        s->state = MXD_SMTP_NOT_RUN;
+        return;
+    }
+    p->e = e;
+    p->ti = ti;
+    p->ai = ai;
+    s->state = MXD_SMTP_RUNNING;
+    p->next = e->probes;
+    e->probes = p;
+    e->outstanding++;
+    e->probes_running++;
+    p->probe = mxd_smtp_probe_start(e->loop, e->tls, &t->addrs[ai],
+                                    o->smtp_port ? o->smtp_port : 25, t->host, o->ehlo_name,
+                                    (unsigned)o->timeout_s * 1000u, &p->scratch, probe_done, p);
+    if (!p->probe) {
+        unlink_probe(e, p);
+        free(p);
+        e->outstanding--;
+        e->probes_running--;
+        s->state = MXD_SMTP_NOT_RUN;
+    }
+}
 
 static void start_probe(mxd_engine *e, size_t ti, size_t ai)
 {
@@ -161,27 +226,26 @@ static void start_probe(mxd_engine *e, size_t ti, size_t ai)
         snprintf(s->error, sizeof s->error, "private");
         return;
     }
-    pref *p = calloc(1, sizeof *p);
-    if (!p) {
-        s->state = MXD_SMTP_NOT_RUN;
+    if (e->probes_running < PROBES_AT_ONCE) {
+        launch_probe(e, ti, ai);
         return;
     }
-    p->e = e;
-    p->ti = ti;
-    p->ai = ai;
-    s->state = MXD_SMTP_RUNNING;
-    p->next = e->probes;
-    e->probes = p;
-    e->outstanding++;
-    p->probe = mxd_smtp_probe_start(e->loop, e->tls, a, o->smtp_port ? o->smtp_port : 25,
-                                    t->host, o->ehlo_name, (unsigned)o->timeout_s * 1000u,
-                                    &p->scratch, probe_done, p);
-    if (!p->probe) {
-        unlink_probe(e, p);
-        free(p);
-        e->outstanding--;
-        s->state = MXD_SMTP_NOT_RUN;
+    /* Wait for a free slot: shown as running, since it is on its way. */
+    if (e->nwaiting == e->capwaiting) {
+        size_t nc = e->capwaiting ? e->capwaiting * 2 : 64;
+        void *nv = realloc(e->waiting, nc * sizeof *e->waiting);
+        if (!nv) {
+            s->state = MXD_SMTP_NOT_RUN;
+            return;
+        }
+        e->waiting = nv;
+        e->capwaiting = nc;
     }
+    e->waiting[e->nwaiting].ti = ti;
+    e->waiting[e->nwaiting].ai = ai;
+    e->nwaiting++;
+    e->outstanding++;
+    s->state = MXD_SMTP_RUNNING;
 }
 
 /* Adds an address to a target (once) and starts its probe. */
@@ -568,6 +632,7 @@ int mxd_engine_start(mxd_engine *e, const mxd_input *in, mxd_result *out,
     } else {
         out->nresolvers = mxd_dns_system_servers(out->resolvers, 8);
     }
+    e->bound_deadline = mxd_now_ms() + mxd_run_bound_ms(&e->opts);
     e->bound_timer = mxd_loop_timer(e->loop, mxd_run_bound_ms(&e->opts), on_bound, e);
     out->policy = calloc(1, sizeof *out->policy);
     if (out->policy) {
@@ -627,6 +692,10 @@ void mxd_engine_cancel(mxd_engine *e)
         move_smtp(e, p);
         free(p);
     }
+    e->probes_running = 0;
+    for (; e->waiting_head < e->nwaiting; e->waiting_head++)
+        e->r->targets[e->waiting[e->waiting_head].ti].smtp[e->waiting[e->waiting_head].ai].state =
+            MXD_SMTP_NOT_RUN; /* never reached: the run ended first */
     for (qctx *c = e->queries; c; c = c->next) {
         mxd_query *q = query_of(e, c);
         if (q->state == MXD_Q_PENDING)
@@ -656,6 +725,7 @@ void mxd_engine_free(mxd_engine *e)
     mxd_dns_free(e->dns);
     if (e->tls)
         SSL_CTX_free(e->tls);
+    free(e->waiting);
     free(e);
 }
 
@@ -668,8 +738,11 @@ int mxd_diagnose(mxd_loop *loop, const mxd_options *opts, const mxd_input *in,
     if (!e)
         return -1;
     mxd_engine_start(e, in, out, NULL, NULL);
-    /* The engine's own bound timer ends the run; the deadline here is a backstop. */
-    mxd_loop_run_until(loop, engine_is_done, e, mxd_now_ms() + mxd_run_bound_ms(opts) + 2000);
+    /* The engine's own bound timer ends the run; the deadline here is a backstop
+     * (the bound moves later when probes wait for a slot). */
+    while (!mxd_loop_run_until(loop, engine_is_done, e, e->bound_deadline + 2000) &&
+           mxd_now_ms() < e->bound_deadline + 2000)
+        ;
     mxd_engine_free(e);
     return 0;
 }

@@ -81,7 +81,12 @@ SSL_CTX *mxd_tls_client_ctx(const X509 *extra_ca)
         return NULL;
     mxd_tls_load_trust(ctx, extra_ca);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Idle connections give their record buffers back, and what we send
+     * (SMTP commands, one HTTP request) never needs 16 KiB records: a
+     * diagnosis of many MX hosts holds many handshakes at once. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_max_send_fragment(ctx, 1024);
     SSL_CTX_free(shared); /* the cache's own reference to an older one */
     shared = ctx;
     shared_ca = extra_ca;

@@ -18,13 +18,14 @@ skip() { echo "$*"; exit 77; }
 # LAB_RESOLVER, LAB_SMTP_PORT, LAB_DNS_PORT, LAB_DOMAIN once it says "ready".
 start_lab() {
   scn=$1; shift
-  out="$TMPD/lab-$scn.out"
-  "$MXD_BIN" --lab-serve "$scn" "$@" >"$out" 2>"$TMPD/lab-$scn.err" &
+  tag=$(basename "$scn")
+  out="$TMPD/lab-$tag.out"
+  "$MXD_BIN" --lab-serve "$scn" "$@" >"$out" 2>"$TMPD/lab-$tag.err" &
   pid=$!
   LAB_PIDS="$LAB_PIDS $pid"
   i=0
   while ! grep -q '^ready ' "$out" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || fail "lab $scn died: $(cat "$TMPD/lab-$scn.err")"
+    kill -0 "$pid" 2>/dev/null || fail "lab $scn died: $(cat "$TMPD/lab-$tag.err")"
     i=$((i + 1)); [ $i -gt 500 ] && fail "lab $scn not ready after 10 s"
     sleep 0.02
   done
