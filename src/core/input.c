@@ -502,6 +502,23 @@ static mxd_input_status convert_label(span label, label_forms *lf, mxd_input *ou
         set_detail(out, "%s: %s", q, idn2_strerror(rc));
         return MXD_IN_IDN_INVALID;
     }
+    if (ascii_only) {
+        /* An A-label typed as it is: libidn2 checks only its ASCII side, so the
+         * Unicode it stands for must pass the same rules a typed U-label does
+         * (IDNA2008 §5.4), or "xn--dmk" would name a disallowed character. */
+        char *again = NULL;
+        rc = idn2_to_ascii_8z(u, &again, IDN_FLAGS);
+        bool same = rc == IDN2_OK && strcmp(again, a) == 0;
+        idn2_free(again);
+        if (!same) {
+            idn2_free(a);
+            idn2_free(u);
+            quote(q, label);
+            set_detail(out, "%s: %s", q,
+                       idn2_strerror(rc != IDN2_OK ? rc : IDN2_ALABEL_ROUNDTRIP_FAILED));
+            return MXD_IN_IDN_INVALID;
+        }
+    }
     size_t un = strlen(u);
     if (un >= sizeof lf->unicode) { /* cannot happen (see label_forms); never truncate */
         idn2_free(a);

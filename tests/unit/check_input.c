@@ -170,6 +170,10 @@ static const row rows[] = {
     /* refused by UTS #46 / IDNA2008, with libidn2's reason */
     BAD("xn--zz.com", MXD_IN_IDN_INVALID, "xn--zz: string contains invalid punycode data"),
     BAD("xn--a.com", MXD_IN_IDN_INVALID, "xn--a: "),
+    /* A-labels whose Unicode side IDNA2008 refuses: U+2615 (a symbol) and an
+     * upper-case U+00DC that UTS #46 would map, so it cannot round-trip. */
+    BAD("xn--dmk.example", MXD_IN_IDN_INVALID, "xn--dmk: string contains a disallowed character"),
+    BAD("xn--wca.example", MXD_IN_IDN_INVALID, "xn--wca: "),
     BAD("aمثال.com", MXD_IN_IDN_INVALID, "bi-directional"), /* LTR + RTL in one label */
     BAD("١٢٣.com", MXD_IN_IDN_INVALID, "bi-directional"),   /* Arabic-Indic digits first */
     BAD("a\xE2\x80\x8D" "b.com", MXD_IN_IDN_INVALID, "a<U+200D>b: "), /* ZWJ outside its context */
