@@ -502,10 +502,12 @@ static mxd_input_status convert_label(span label, label_forms *lf, mxd_input *ou
         set_detail(out, "%s: %s", q, idn2_strerror(rc));
         return MXD_IN_IDN_INVALID;
     }
-    if (ascii_only) {
-        /* An A-label typed as it is: libidn2 checks only its ASCII side, so the
-         * Unicode it stands for must pass the same rules a typed U-label does
-         * (IDNA2008 §5.4), or "xn--dmk" would name a disallowed character. */
+    {
+        /* An A-label (typed as it is, or left when mapping removed the only
+         * non-ASCII characters, e.g. U+FEFF): libidn2 checks only its ASCII
+         * side, so the Unicode it stands for must pass the same rules a typed
+         * U-label does (IDNA2008 §5.4), or "xn--dmk" would name a disallowed
+         * character. For a U-label this is the same conversion again. */
         char *again = NULL;
         rc = idn2_to_ascii_8z(u, &again, IDN_FLAGS);
         bool same = rc == IDN2_OK && strcmp(again, a) == 0;

@@ -178,7 +178,9 @@ echo "$SCENARIOS" | while IFS='|' read -r id ev_json ev_text; do
         echo "FAIL: $id $lang $fmt:$fails"
         cat "$o.check"
         head -c 300 "$o.err"
-        echo x >>"$TMPD/failed"
+        # one line per failure, repeated at the end where a runner's tail shows it
+        printf 'FAIL: %s %s %s:%s %s\n' "$id" "$lang" "$fmt" "$fails" \
+          "$(head -c 200 "$o.check" | tr '\n' ' ')" >>"$TMPD/failed"
       fi
       echo "$ms $kb" >>"$TMPD/figures"
     done
@@ -189,5 +191,6 @@ bad=$(wc -l <"$TMPD/failed" 2>/dev/null || echo 0)
 max_ms=$(sort -n "$TMPD/figures" | tail -n 1 | cut -d' ' -f1)
 max_kb=$(cut -d' ' -f2 "$TMPD/figures" | sort -n | tail -n 1)
 echo "$n runs, $bad failed; slowest ${max_ms} ms (bound $BOUND_MS ms), largest ${max_kb} kB peak RSS"
+[ "$bad" -eq 0 ] || cat "$TMPD/failed"
 [ "$n" -ge 66 ] || fail "only $n runs"
 [ "$bad" -eq 0 ]

@@ -174,6 +174,8 @@ static const row rows[] = {
      * upper-case U+00DC that UTS #46 would map, so it cannot round-trip. */
     BAD("xn--dmk.example", MXD_IN_IDN_INVALID, "xn--dmk: string contains a disallowed character"),
     BAD("xn--wca.example", MXD_IN_IDN_INVALID, "xn--wca: "),
+    /* ... also when mapping (U+FEFF removed) is what leaves the A-label */
+    BAD("xn--dm\xEF\xBB\xBFk.example", MXD_IN_IDN_INVALID, "disallowed character"),
     BAD("aمثال.com", MXD_IN_IDN_INVALID, "bi-directional"), /* LTR + RTL in one label */
     BAD("١٢٣.com", MXD_IN_IDN_INVALID, "bi-directional"),   /* Arabic-Indic digits first */
     BAD("a\xE2\x80\x8D" "b.com", MXD_IN_IDN_INVALID, "a<U+200D>b: "), /* ZWJ outside its context */
