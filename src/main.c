@@ -423,18 +423,49 @@ static int run_report(const cli *c, mxd_loop *loop, const mxd_options *o, const 
     return rc;
 }
 
+/* A scenario file's mistake, worded in the user's language ("FILE:LINE: ..."). */
+static void say_scn_error(const cli *c, const mxd_scn_error *e)
+{
+    char *text = mxd_scn_error_format(e, c->cat[c->lang]);
+    fprintf(stderr, "mxdoctor: %s\n", text ? text : "?");
+    free(text);
+}
+
+/* "N scenario file(s) were left out; the first: ..." after a folder listing. */
+static void say_scn_skipped(const cli *c, size_t nfailed, const mxd_scn_error *e)
+{
+    if (!nfailed || e->code == MXD_SCN_OK)
+        return;
+    char count[24];
+    snprintf(count, sizeof count, "%zu", nfailed);
+    char *err = mxd_scn_error_format(e, c->cat[c->lang]);
+    mxd_param ps[2] = { { "count", count }, { "error", err ? err : "" } };
+    const mxd_catalog *cat = c->cat[c->lang];
+    char *text = cat && mxd_catalog_get(cat, "msg.lab_skipped", "text")
+                     ? mxd_catalog_format(cat, "msg.lab_skipped", "text", ps, 2)
+                     : NULL;
+    if (text)
+        fprintf(stderr, "mxdoctor: %s\n", text);
+    else
+        fprintf(stderr, "mxdoctor: %s scenario file(s) left out; the first: %s\n", count,
+                err ? err : "");
+    free(text);
+    free(err);
+}
+
 /* Finds a scenario by id among the built-ins, or loads it as a file path. */
 static int find_scenario(const cli *c, const char *name, mxd_scenario *out)
 {
-    char err[512];
+    mxd_scn_error err;
     if (strchr(name, '/') || strstr(name, ".scn")) {
-        if (mxd_scenario_load(name, out, err, sizeof err) == 0)
+        if (mxd_scenario_load(name, out, &err) == 0)
             return 0;
-        fprintf(stderr, "mxdoctor: %s\n", err);
+        say_scn_error(c, &err);
         return -1;
     }
     mxd_scenario *all = NULL;
-    size_t n = c->helpdir ? mxd_scenario_list(c->helpdir, &all) : 0;
+    size_t nfailed = 0;
+    size_t n = c->helpdir ? mxd_scenario_list_checked(c->helpdir, &all, &nfailed, &err) : 0;
     int rc = -1;
     for (size_t i = 0; i < n; i++) {
         if (rc < 0 && strcmp(all[i].id, name) == 0) {
@@ -445,8 +476,10 @@ static int find_scenario(const cli *c, const char *name, mxd_scenario *out)
         }
     }
     free(all);
-    if (rc < 0)
+    if (rc < 0) {
         say(c, "msg.lab_unknown", "no such practice-lab scenario (see --lab-list)", "value", name);
+        say_scn_skipped(c, nfailed, &err); /* perhaps it is the file that did not parse */
+    }
     return rc;
 }
 
@@ -454,12 +487,10 @@ static int lab_list(const cli *c)
 {
     mxd_scenario *all = NULL;
     size_t nfailed = 0;
-    char err[512] = "";
-    size_t n = c->helpdir ? mxd_scenario_list_checked(c->helpdir, &all, &nfailed, err, sizeof err)
-                          : 0;
+    mxd_scn_error err;
+    size_t n = c->helpdir ? mxd_scenario_list_checked(c->helpdir, &all, &nfailed, &err) : 0;
     /* A teacher's file with a mistake must not just vanish from the list. */
-    if (nfailed)
-        fprintf(stderr, "mxdoctor: %zu scenario file(s) left out; the first: %s\n", nfailed, err);
+    say_scn_skipped(c, nfailed, &err);
     for (size_t i = 0; i < n; i++) {
         const char *title = all[i].title[c->lang] ? all[i].title[c->lang] : all[i].title[0];
         printf("%-22s %-9s %s\n", all[i].id, all[i].level, title ? title : "");

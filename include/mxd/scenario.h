@@ -13,6 +13,7 @@
 
 #include "mxd/catalog.h"
 #include "mxd/dnswire.h"
+#include "mxd/scenario_error.h"
 
 /* How an authoritative server behaves. */
 typedef enum {
@@ -129,12 +130,15 @@ typedef struct mxd_scenario {
 #define MXD_SCENARIO_MAX_BYTES (1024u * 1024u) /* larger files are refused */
 
 /* Parses a scenario file's text (len bytes, need not be NUL-terminated). Returns 0
- * and fills *out (free with mxd_scenario_free), or -1 with "name:LINE: what is
- * wrong" in err (English) and *out left empty. name is borrowed, only for messages. */
+ * and fills *out (free with mxd_scenario_free), or -1 with *out left empty and
+ * what is wrong in *err (may be NULL): file name, line and message id, shown to
+ * the reader with mxd_scn_error_format() (scenario_error.h). name is borrowed,
+ * only for the error. */
 int mxd_scenario_parse(const char *text, size_t len, const char *name,
-                       mxd_scenario *out, char *err, size_t errlen);
-/* Reads and parses a file (at most MXD_SCENARIO_MAX_BYTES); path is copied into out->path. */
-int mxd_scenario_load(const char *path, mxd_scenario *out, char *err, size_t errlen);
+                       mxd_scenario *out, mxd_scn_error *err);
+/* Reads and parses a file (at most MXD_SCENARIO_MAX_BYTES); path is copied into
+ * out->path. A file that cannot be read gives an error with line 0. */
+int mxd_scenario_load(const char *path, mxd_scenario *out, mxd_scn_error *err);
 /* Frees what *s owns and zeroes it (s itself is the caller's). */
 void mxd_scenario_free(mxd_scenario *s);
 
@@ -143,9 +147,10 @@ void mxd_scenario_free(mxd_scenario *s);
  * when none. Files that do not parse, and later files repeating an id, are left out. */
 size_t mxd_scenario_list(const char *helpdir, mxd_scenario **out);
 /* The same, and says what was left out: *nfailed (may be NULL) counts the files
- * skipped, err gets the first one's message. */
+ * skipped, *err (may be NULL) gets the first one's error (MXD_SCN_OK when none;
+ * also set when the folder cannot be read, with nfailed 0). */
 size_t mxd_scenario_list_checked(const char *helpdir, mxd_scenario **out,
-                                 size_t *nfailed, char *err, size_t errlen);
+                                 size_t *nfailed, mxd_scn_error *err);
 /* The scenario with this id among n, or NULL (borrowed from list). */
 const mxd_scenario *mxd_scenario_find(const mxd_scenario *list, size_t n, const char *id);
 

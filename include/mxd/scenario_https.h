@@ -63,22 +63,24 @@ typedef struct mxd_scn_https {
     bool in_body;             /* an indented line continues the current body */
 } mxd_scn_https;
 
+/* Errors: the functions below set the code and values of *err (which may be
+ * NULL) and leave its file and line to the caller (scenario_error.h). */
+
 /* Starts a section for addr (already checked by the caller to be 127.x.y.z) at
  * line: appends to *arr (realloc'd; the array is owned by the caller, free with
  * mxd_scn_https_free). Returns the new section (borrowed from *arr, valid until
- * the next call), or NULL with the reason in why (duplicate address, ENOMEM). */
+ * the next call), or NULL with the reason in *err (duplicate address, ENOMEM). */
 mxd_scn_https *mxd_scn_https_section(mxd_scn_https **arr, size_t *n, const char *addr,
-                                     int line, char *why, size_t whylen);
+                                     int line, mxd_scn_error *err);
 
 /* One line of the section, as in the file (indentation kept, line end and
  * trailing blanks removed; blank and comment lines are not passed). Returns 0,
- * or -1 with the reason in why (English; the caller adds "file:LINE: "). */
-int mxd_scn_https_line(mxd_scn_https *h, const char *raw, char *why, size_t whylen);
+ * or -1 with the reason in *err (the caller adds the file and line). */
+int mxd_scn_https_line(mxd_scn_https *h, const char *raw, mxd_scn_error *err);
 
 /* Checks what only the end can tell (every section has a name). Returns 0, or -1
- * with the reason in why and *line set to the section's line. */
-int mxd_scn_https_finish(const mxd_scn_https *arr, size_t n, int *line, char *why,
-                         size_t whylen);
+ * with the reason in *err and *line set to the section's line. */
+int mxd_scn_https_finish(const mxd_scn_https *arr, size_t n, int *line, mxd_scn_error *err);
 
 /* Frees the sections and the array. */
 void mxd_scn_https_free(mxd_scn_https *arr, size_t n);

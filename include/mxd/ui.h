@@ -108,6 +108,7 @@
     X(LAB_MENU_TITLE, "lab_menu_title", "") \
     X(LAB_NONE, "lab_none", "dir") \
     X(LAB_FAILED, "lab_failed", "error") \
+    X(LAB_SKIPPED, "lab_skipped", "count error") \
     X(LAB_QUESTION, "lab_question", "") \
     X(LAB_HINT, "lab_hint", "") \
     X(LAB_NO_HINT, "lab_no_hint", "") \

@@ -4,7 +4,9 @@
  * "key: value" lines, then [zone], [auth] and [smtp] sections. Zone sections take
  * the lines of an ordinary zone file, so a teacher can paste from one. Every
  * error names the file and line and says what is wrong, because the person
- * reading it edits text, not C.
+ * reading it edits text, not C. The parser records the error as data
+ * (scenario_error.h); the sentence comes from the help catalog when it is
+ * shown, in the teacher's language.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,6 +19,7 @@
 #include <strings.h>
 
 #include "mxd/labdns.h"
+#include "mxd/sanitize.h"
 #include "mxd/scenario.h"
 #include "mxd/scenario_https.h"
 #include "mxd/steps.h"
@@ -43,8 +46,7 @@ typedef struct tok {
 
 typedef struct parser {
     const char *name;
-    char *err;
-    size_t errlen;
+    mxd_scn_error *err;     /* may be NULL */
     mxd_scenario *s;
     section sec;
     mxd_scn_zone *zone;     /* current [zone] (valid until the next section starts) */
@@ -74,20 +76,46 @@ typedef struct parser {
 
 /* ---------------------------------------------------------------- errors */
 
-__attribute__((format(printf, 3, 4)))
-static int fail(parser *p, int line, const char *fmt, ...)
+/* Records what is wrong and where (scenario_error.h): the values follow code in
+ * the order MXD_SCN_ERRORS names them, then a NULL. No sentence is written
+ * here; whoever shows the error picks it in the reader's language. */
+__attribute__((sentinel))
+static int fail(parser *p, int line, mxd_scn_errcode code, ...)
 {
-    if (!p->err || !p->errlen)
+    if (!p->err)
         return -1;
-    int n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
-    if (n < 0 || (size_t)n >= p->errlen)
-        return -1;
+    mxd_scn_error_at(p->err, p->name, line);
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_start(ap, code);
+    mxd_scn_error_setv(p->err, code, ap);
     va_end(ap);
     return -1;
 }
+
+/* The place of an error the [https] section's parser described (it does not
+ * know the file or the line). */
+static int located(parser *p, int line)
+{
+    mxd_scn_error_at(p->err, p->name, line);
+    return -1;
+}
+
+#define E(code) MXD_SCN_E_##code
+#define TERM(t) mxd_scn_term_key(MXD_SCN_T_##t)
+
+/* Numbers as error values; the buffer is a compound literal that lives until
+ * the end of the enclosing block, i.e. past the fail() call it is written in. */
+static const char *num_text(char *buf, size_t cap, int hex_digits, unsigned long long v)
+{
+    if (hex_digits)
+        snprintf(buf, cap, "%0*llX", hex_digits, v);
+    else
+        snprintf(buf, cap, "%llu", v);
+    return buf;
+}
+#define NUM(v) num_text((char[24]){ 0 }, 24, 0, (unsigned long long)(v))
+#define HEX2(v) num_text((char[24]){ 0 }, 24, 2, (unsigned long long)(v))
+#define HEX4(v) num_text((char[24]){ 0 }, 24, 4, (unsigned long long)(v))
 
 /* ---------------------------------------------------------------- names */
 
@@ -188,7 +216,7 @@ static int check_text(parser *p, const unsigned char *t, size_t len)
                 continue;
             }
             if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return fail(p, line, "control character U+%04X is not allowed", c);
+                return fail(p, line, E(CONTROL_CHAR), HEX4(c), NULL);
             i++;
             continue;
         }
@@ -197,20 +225,20 @@ static int check_text(parser *p, const unsigned char *t, size_t len)
         else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; min = 0x800; }
         else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; min = 0x10000; }
         else
-            return fail(p, line, "invalid UTF-8 (byte 0x%02X); save the file as UTF-8", c);
+            return fail(p, line, E(UTF8_BYTE), HEX2(c), NULL);
         if (len - i <= need)
-            return fail(p, line, "invalid UTF-8 (truncated sequence); save the file as UTF-8");
+            return fail(p, line, E(UTF8_TRUNCATED), NULL);
         for (unsigned k = 1; k <= need; k++) {
             if ((t[i + k] & 0xc0) != 0x80)
-                return fail(p, line, "invalid UTF-8 (byte 0x%02X); save the file as UTF-8", c);
+                return fail(p, line, E(UTF8_BYTE), HEX2(c), NULL);
             cp = (cp << 6) | (t[i + k] & 0x3f);
         }
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return fail(p, line, "invalid UTF-8 (bad sequence); save the file as UTF-8");
+            return fail(p, line, E(UTF8_SEQUENCE), NULL);
         if (cp <= 0x9f)
-            return fail(p, line, "control character U+%04X is not allowed", cp);
+            return fail(p, line, E(CONTROL_CHAR), HEX4(cp), NULL);
         if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-            return fail(p, line, "bidirectional control character U+%04X is not allowed", cp);
+            return fail(p, line, E(BIDI_CHAR), HEX4(cp), NULL);
         i += need + 1;
     }
     return 0;
@@ -294,44 +322,45 @@ static bool parse_ttl(const char *s, uint32_t *out)
 
 /* Checks a presentation name and writes it lower-case into out. Labels may hold
  * letters, digits, '-' and '_' (for _dmarc and friends). Returns NULL when fine,
- * else why not. */
+ * else why not (a term key, for the "why" of MXD_SCN_E_BAD_NAME). */
 static const char *check_name(const char *in, size_t len, char *out)
 {
     if (len == 0)
-        return "empty name";
+        return TERM(WHY_EMPTY);
     if (len > 253)
-        return "longer than 253 characters";
+        return TERM(WHY_TOO_LONG);
     size_t lab = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '.') {
             if (lab == 0)
-                return "empty label (two dots in a row, or a leading dot)";
+                return TERM(WHY_DOUBLE_DOT);
             lab = 0;
         } else {
             if (c >= 0x80)
-                return "not ASCII: write international names in their xn-- form";
+                return TERM(WHY_NOT_ASCII);
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '-' || c == '_'))
-                return "only letters, digits, '-' and '_' may appear in a label";
+                return TERM(WHY_LABEL_CHARS);
             if (++lab > 63)
-                return "a label is longer than 63 characters";
+                return TERM(WHY_LABEL_TOO_LONG);
         }
         out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
     }
     if (lab == 0)
-        return "empty label";
+        return TERM(WHY_EMPTY_LABEL);
     out[len] = '\0';
     return NULL;
 }
 
 /* A name as written in a record: "@" is the origin, "." the root, a trailing dot
- * makes it absolute, anything else is relative to the origin. */
+ * makes it absolute, anything else is relative to the origin. what is a term
+ * key (MXD_SCN_T_WHAT_*) naming the field, for the error. */
 static int make_name(parser *p, int line, const tok *t, const char *origin, const char *what,
                      char out[MXD_NAME_MAX])
 {
     if (t->quoted)
-        return fail(p, line, "%s '%s' must not be in quotes", what, t->s);
+        return fail(p, line, E(NAME_QUOTED), what, t->s, NULL);
     if (strcmp(t->s, "@") == 0) {
         snprintf(out, MXD_NAME_MAX, "%s", origin);
         return 0;
@@ -342,8 +371,11 @@ static int make_name(parser *p, int line, const tok *t, const char *origin, cons
     }
     char full[600];
     size_t n = t->len;
-    if (n >= 300)
-        return fail(p, line, "bad %s '%.40s...': longer than 253 characters", what, t->s);
+    if (n >= 300) {
+        char start[44]; /* enough of it to find it in the file */
+        mxd_sanitize_into(start, sizeof start, t->s);
+        return fail(p, line, E(BAD_NAME), what, start, TERM(WHY_TOO_LONG), NULL);
+    }
     if (t->s[n - 1] == '.')
         memcpy(full, t->s, --n);
     else {
@@ -353,7 +385,7 @@ static int make_name(parser *p, int line, const tok *t, const char *origin, cons
     full[n] = '\0';
     const char *why = check_name(full, n, out);
     if (why)
-        return fail(p, line, "bad %s '%s': %s", what, t->s, why);
+        return fail(p, line, E(BAD_NAME), what, t->s, why, NULL);
     return 0;
 }
 
@@ -370,12 +402,9 @@ static int parse_lab_addr(parser *p, int line, const char *s, char out[48], cons
 {
     struct in_addr a;
     if (inet_pton(AF_INET, s, &a) != 1)
-        return fail(p, line, "bad address '%s' in [%s]: write an IPv4 address such as 127.0.53.1",
-                    s, sec);
+        return fail(p, line, E(BAD_ADDR), s, sec, NULL);
     if ((ntohl(a.s_addr) >> 24) != 127)
-        return fail(p, line,
-                    "address %s in [%s] is outside 127.0.0.0/8: the lab only listens on loopback",
-                    s, sec);
+        return fail(p, line, E(ADDR_NOT_LOOPBACK), s, sec, NULL);
     snprintf(out, 48, "%s", s);
     return 0;
 }
@@ -430,17 +459,17 @@ static int append_text(parser *p, int line, char **slot, const char *value, int 
     unescape_text(&sb, value);
     if (!mxd_sb_ok(&sb)) {
         mxd_sb_free(&sb);
-        return fail(p, line, "out of memory");
+        return fail(p, line, E(NOMEM), NULL);
     }
     if (sb.len > MAX_TEXT) {
         mxd_sb_free(&sb);
-        return fail(p, line, "text longer than %d bytes", MAX_TEXT);
+        return fail(p, line, E(TEXT_TOO_LONG), NUM(MAX_TEXT), NULL);
     }
     free(*slot);
     *slot = mxd_sb_take(&sb);
     if (!*slot)
         *slot = strdup("");
-    return *slot ? 0 : fail(p, line, "out of memory");
+    return *slot ? 0 : fail(p, line, E(NOMEM), NULL);
 }
 
 static int add_expect(parser *p, int line, char *list)
@@ -448,18 +477,18 @@ static int add_expect(parser *p, int line, char *list)
     for (char *save = NULL, *id = strtok_r(list, " \t,", &save); id;
          id = strtok_r(NULL, " \t,", &save)) {
         if (!mxd_finding_def_find(id))
-            return fail(p, line, "unknown finding id '%s' in expect (see src/checks/steps.c)", id);
+            return fail(p, line, E(UNKNOWN_FINDING), id, NULL);
         for (size_t i = 0; i < p->s->nexpect; i++)
             if (strcmp(p->s->expect[i], id) == 0)
-                return fail(p, line, "finding id '%s' is listed twice in expect", id);
+                return fail(p, line, E(FINDING_TWICE), id, NULL);
         if (p->s->nexpect >= MAX_EXPECT)
-            return fail(p, line, "more than %d finding ids in expect", MAX_EXPECT);
+            return fail(p, line, E(TOO_MANY_FINDINGS), NUM(MAX_EXPECT), NULL);
         char **nv = realloc(p->s->expect, (p->s->nexpect + 1) * sizeof *nv);
         if (!nv)
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         p->s->expect = nv;
         if (!(nv[p->s->nexpect] = strdup(id)))
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         p->s->nexpect++;
     }
     return 0;
@@ -476,12 +505,11 @@ static int header_line(parser *p, int line, char *raw)
             return append_text(p, line, p->cont, v, join);
         if (p->cont_expect)
             return add_expect(p, line, v);
-        return fail(p, line, "indented line, but no title/question/hint/answer/expect above it "
-                             "to continue");
+        return fail(p, line, E(STRAY_INDENT), NULL);
     }
     char *colon = strchr(raw, ':');
     if (!colon)
-        return fail(p, line, "expected 'key: value' (or a [section])");
+        return fail(p, line, E(HEADER_SYNTAX), NULL);
     *colon = '\0';
     char *key = trim(raw), *v = trim(colon + 1);
     p->cont = NULL;
@@ -501,49 +529,48 @@ static int header_line(parser *p, int line, char *raw)
         for (size_t i = 0; i < NELEM(text_keys); i++)
             if (strlen(text_keys[i]) == blen && strncmp(key, text_keys[i], blen) == 0) {
                 if (!dot)
-                    return fail(p, line, "say which language: '%s.en' or '%s.ja'", key, key);
+                    return fail(p, line, E(TEXT_NO_LANG), key, NULL);
                 if (strcmp(dot + 1, "en") == 0)
                     lang = MXD_LANG_EN;
                 else if (strcmp(dot + 1, "ja") == 0)
                     lang = MXD_LANG_JA;
                 else
-                    return fail(p, line, "unknown language in '%s': use .en or .ja", key);
+                    return fail(p, line, E(TEXT_BAD_LANG), key, NULL);
                 k = K_TEXT;
                 field = i;
             }
     }
     if (k < 0)
-        return fail(p, line, "unknown key '%s' (known: id, level, domain, title.*, question.*, "
-                             "hint.*, answer.*, expect)", key);
+        return fail(p, line, E(UNKNOWN_HEADER_KEY), key, NULL);
 
     unsigned bit = k == K_TEXT ? 1u << (4 + field * MXD_LANG_COUNT + (unsigned)lang) : 1u << k;
     if (k != K_EXPECT && (p->seen & bit))
-        return fail(p, line, "'%s' is given twice", key);
+        return fail(p, line, E(KEY_TWICE), key, NULL);
     p->seen |= bit;
 
     switch (k) {
     case K_ID: {
         size_t n = strlen(v);
         if (n == 0 || n >= sizeof s->id)
-            return fail(p, line, "id must be 1 to %zu characters", sizeof s->id - 1);
+            return fail(p, line, E(ID_LENGTH), NUM(sizeof s->id - 1), NULL);
         for (const char *c = v; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-                return fail(p, line, "id '%s' may only use a-z, 0-9, '-' and '_'", v);
+                return fail(p, line, E(ID_CHARS), v, NULL);
         memcpy(s->id, v, n + 1);
         return 0;
     }
     case K_LEVEL:
         if (strcmp(v, "beginner") != 0 && strcmp(v, "advanced") != 0)
-            return fail(p, line, "unknown level '%s' (use beginner or advanced)", v);
+            return fail(p, line, E(UNKNOWN_LEVEL), v, NULL);
         snprintf(s->level, sizeof s->level, "%s", v);
         return 0;
     case K_DOMAIN: {
         size_t n = strlen(v);
         if (n && v[n - 1] == '.')
             v[--n] = '\0';
-        const char *why = n ? check_name(v, n, s->domain) : "empty";
+        const char *why = n ? check_name(v, n, s->domain) : TERM(WHY_EMPTY);
         if (why)
-            return fail(p, line, "bad domain '%s': %s", v, why);
+            return fail(p, line, E(BAD_NAME), TERM(WHAT_DOMAIN), v, why, NULL);
         p->line_domain = line;
         return 0;
     }
@@ -564,11 +591,10 @@ static int add_zone(parser *p, int line, mxd_scn_zone **arr, size_t *n, const ch
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*arr)[i].origin, origin) == 0)
-            return fail(p, line, "duplicate section: zone %s already started on line %d",
-                        origin, (*arr)[i].line);
+            return fail(p, line, E(DUPLICATE_ZONE), origin, NUM((*arr)[i].line), NULL);
     mxd_scn_zone *nv = realloc(*arr, (*n + 1) * sizeof *nv);
     if (!nv)
-        return fail(p, line, "out of memory");
+        return fail(p, line, E(NOMEM), NULL);
     *arr = nv;
     p->zone = &nv[(*n)++];
     memset(p->zone, 0, sizeof *p->zone);
@@ -583,21 +609,21 @@ static int section_line(parser *p, int line, char *raw)
 {
     char *close = strchr(raw, ']');
     if (!close)
-        return fail(p, line, "section header without ']'");
+        return fail(p, line, E(SECTION_NO_CLOSE), NULL);
     char *rest = trim(close + 1);
     if (*rest && *rest != '#' && *rest != ';')
-        return fail(p, line, "unexpected text after ']'");
+        return fail(p, line, E(SECTION_TRAILING), NULL);
     *close = '\0';
     char *words[6];
     size_t nw = 0;
     for (char *save = NULL, *w = strtok_r(raw + 1, " \t", &save); w;
          w = strtok_r(NULL, " \t", &save)) {
         if (nw == NELEM(words))
-            return fail(p, line, "too many words in the section header");
+            return fail(p, line, E(SECTION_WORDS), NULL);
         words[nw++] = w;
     }
     if (++p->nsections > MAX_SECTIONS)
-        return fail(p, line, "more than %d sections", MAX_SECTIONS);
+        return fail(p, line, E(TOO_MANY_SECTIONS), NUM(MAX_SECTIONS), NULL);
     p->cont = NULL;
     p->cont_expect = false;
     p->zone = NULL;
@@ -609,15 +635,15 @@ static int section_line(parser *p, int line, char *raw)
 
     if (nw >= 1 && strcmp(words[0], "zone") == 0) {
         if (nw != 2 && !(nw == 4 && strcmp(words[2], "server") == 0))
-            return fail(p, line, "write [zone ORIGIN] or [zone ORIGIN server 127.x.y.z]");
+            return fail(p, line, E(ZONE_FORM), NULL);
         char origin[MXD_NAME_MAX];
         size_t n = strlen(words[1]);
         if (n > 1 && words[1][n - 1] == '.')
             words[1][--n] = '\0';
-        const char *why = strcmp(words[1], ".") == 0 ? "the lab cannot serve the root zone"
+        const char *why = strcmp(words[1], ".") == 0 ? TERM(WHY_ROOT_ZONE)
                                                      : check_name(words[1], n, origin);
         if (why)
-            return fail(p, line, "bad zone origin '%s': %s", words[1], why);
+            return fail(p, line, E(BAD_NAME), TERM(WHAT_ZONE_ORIGIN), words[1], why, NULL);
         p->sec = SEC_ZONE;
         if (nw == 2)
             return add_zone(p, line, &s->zones, &s->nzones, origin);
@@ -627,7 +653,7 @@ static int section_line(parser *p, int line, char *raw)
         for (size_t i = 0; i < s->nauth; i++)
             if (strcmp(s->auth[i].addr, addr) == 0)
                 return add_zone(p, line, &s->auth[i].zones, &s->auth[i].nzones, origin);
-        return fail(p, line, "no [auth %s] section above this zone: add it first", addr);
+        return fail(p, line, E(ZONE_NO_AUTH), addr, NULL);
     }
     if (nw == 2 && strcmp(words[0], "auth") == 0) {
         char addr[48];
@@ -635,11 +661,11 @@ static int section_line(parser *p, int line, char *raw)
             return -1;
         for (size_t i = 0; i < s->nauth; i++)
             if (strcmp(s->auth[i].addr, addr) == 0)
-                return fail(p, line, "duplicate section: [auth %s] already started on line %d",
-                            addr, s->auth[i].line);
+                return fail(p, line, E(DUPLICATE_SERVER), "auth", addr, NUM(s->auth[i].line),
+                            NULL);
         mxd_scn_auth *nv = realloc(s->auth, (s->nauth + 1) * sizeof *nv);
         if (!nv)
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         s->auth = nv;
         p->auth = &nv[s->nauth++];
         memset(p->auth, 0, sizeof *p->auth);
@@ -655,11 +681,11 @@ static int section_line(parser *p, int line, char *raw)
             return -1;
         for (size_t i = 0; i < s->nsmtp; i++)
             if (strcmp(s->smtp[i].addr, addr) == 0)
-                return fail(p, line, "duplicate section: [smtp %s] already started on line %d",
-                            addr, s->smtp[i].line);
+                return fail(p, line, E(DUPLICATE_SERVER), "smtp", addr, NUM(s->smtp[i].line),
+                            NULL);
         mxd_scn_smtp *nv = realloc(s->smtp, (s->nsmtp + 1) * sizeof *nv);
         if (!nv)
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         s->smtp = nv;
         p->smtp = &nv[s->nsmtp++];
         memset(p->smtp, 0, sizeof *p->smtp);
@@ -669,41 +695,40 @@ static int section_line(parser *p, int line, char *raw)
         return 0;
     }
     if (nw == 2 && strcmp(words[0], "https") == 0) {
-        char addr[48], why[256];
+        char addr[48];
         if (parse_lab_addr(p, line, words[1], addr, "https") < 0)
             return -1;
-        p->https = mxd_scn_https_section(&s->https, &s->nhttps, addr, line, why, sizeof why);
+        p->https = mxd_scn_https_section(&s->https, &s->nhttps, addr, line, p->err);
         if (!p->https)
-            return fail(p, line, "%s", why);
+            return located(p, line);
         p->sec = SEC_HTTPS;
         return 0;
     }
     if (nw >= 1 && (strcmp(words[0], "auth") == 0 || strcmp(words[0], "smtp") == 0 ||
                     strcmp(words[0], "https") == 0))
-        return fail(p, line, "write [%s 127.x.y.z]", words[0]);
-    return fail(p, line, "unknown section [%s] (use zone, auth, smtp or https)",
-                nw ? words[0] : "");
+        return fail(p, line, E(SERVER_FORM), words[0], NULL);
+    return fail(p, line, E(UNKNOWN_SECTION), nw ? words[0] : "", NULL);
 }
 
 static int server_key_line(parser *p, int line, char *raw)
 {
     char *colon = strchr(raw, ':');
     if (!colon)
-        return fail(p, line, "expected 'key: value' in [%s %s]", p->sec == SEC_AUTH ? "auth" : "smtp",
-                    p->sec == SEC_AUTH ? p->auth->addr : p->smtp->addr);
+        return fail(p, line, E(SERVER_SYNTAX), p->sec == SEC_AUTH ? "auth" : "smtp",
+                    p->sec == SEC_AUTH ? p->auth->addr : p->smtp->addr, NULL);
     *colon = '\0';
     char *key = trim(raw), *v = trim(colon + 1);
     char known[512];
     if (p->sec == SEC_AUTH) {
         if (strcmp(key, "mode") != 0)
-            return fail(p, line, "unknown key '%s' in [auth] (known: mode)", key);
+            return fail(p, line, E(UNKNOWN_SERVER_KEY), key, "auth", "mode", NULL);
         if (p->sec_keys & 1u)
-            return fail(p, line, "'mode' is given twice");
+            return fail(p, line, E(KEY_TWICE), "mode", NULL);
         p->sec_keys |= 1u;
         int m = lookup(auth_names, NELEM(auth_names), v);
         if (m < 0) {
             join_names(auth_names, NELEM(auth_names), known, sizeof known);
-            return fail(p, line, "unknown mode '%s' (use %s)", v, known);
+            return fail(p, line, E(UNKNOWN_VALUE), "mode", v, known, NULL);
         }
         p->auth->mode = (mxd_auth_mode)m;
         return 0;
@@ -714,10 +739,10 @@ static int server_key_line(parser *p, int line, char *raw)
     if (k < 0 && strcasecmp(key, "behavior") == 0)
         k = 1;
     if (k < 0)
-        return fail(p, line, "unknown key '%s' in [smtp] (known: name, behaviour, cert, delay, "
-                             "rcpt, users, data, submission)", key);
+        return fail(p, line, E(UNKNOWN_SERVER_KEY), key, "smtp",
+                    "name, behaviour, cert, delay, rcpt, users, data, submission", NULL);
     if (p->sec_keys & (1u << k))
-        return fail(p, line, "'%s' is given twice", keys[k]);
+        return fail(p, line, E(KEY_TWICE), keys[k], NULL);
     p->sec_keys |= 1u << k;
     mxd_scn_smtp *m = p->smtp;
     switch (k) {
@@ -725,16 +750,16 @@ static int server_key_line(parser *p, int line, char *raw)
         size_t n = strlen(v);
         if (n && v[n - 1] == '.')
             v[--n] = '\0';
-        const char *why = n ? check_name(v, n, m->name) : "empty";
+        const char *why = n ? check_name(v, n, m->name) : TERM(WHY_EMPTY);
         if (why)
-            return fail(p, line, "bad server name '%s': %s", v, why);
+            return fail(p, line, E(BAD_NAME), TERM(WHAT_SERVER_NAME), v, why, NULL);
         return 0;
     }
     case 1: {
         int b = lookup(behaviour_names, NELEM(behaviour_names), v);
         if (b < 0) {
             join_names(behaviour_names, NELEM(behaviour_names), known, sizeof known);
-            return fail(p, line, "unknown behaviour '%s' (use %s)", v, known);
+            return fail(p, line, E(UNKNOWN_VALUE), "behaviour", v, known, NULL);
         }
         m->behaviour = (mxd_smtp_behaviour)b;
         return 0;
@@ -743,7 +768,7 @@ static int server_key_line(parser *p, int line, char *raw)
         int c = lookup(cert_names, NELEM(cert_names), v);
         if (c < 0) {
             join_names(cert_names, NELEM(cert_names), known, sizeof known);
-            return fail(p, line, "unknown cert '%s' (use %s)", v, known);
+            return fail(p, line, E(UNKNOWN_VALUE), "cert", v, known, NULL);
         }
         m->cert = (mxd_cert_kind)c;
         return 0;
@@ -754,7 +779,7 @@ static int server_key_line(parser *p, int line, char *raw)
         if (n > 2 && strcmp(v + n - 2, "ms") == 0)
             v[n - 2] = '\0';
         if (!parse_uint(trim(v), 600000, &ms))
-            return fail(p, line, "bad delay '%s': milliseconds from 0 to 600000", v);
+            return fail(p, line, E(BAD_DELAY), v, NULL);
         m->delay_ms = (unsigned)ms;
         return 0;
     }
@@ -766,7 +791,7 @@ static int server_key_line(parser *p, int line, char *raw)
         int x = lookup(names, nn, v);
         if (x < 0) {
             join_names(names, nn, known, sizeof known);
-            return fail(p, line, "unknown %s '%s' (use %s)", keys[k], v, known);
+            return fail(p, line, E(UNKNOWN_VALUE), keys[k], v, known, NULL);
         }
         if (k == 4)
             m->rcpt = (mxd_rcpt_mode)x;
@@ -784,14 +809,13 @@ static int server_key_line(parser *p, int line, char *raw)
             for (size_t i = 0; ok && i < n; i++)
                 ok = isalnum((unsigned char)w[i]) || strchr("!#$%&'*+-/=?^_`{|}~.", w[i]);
             if (!ok)
-                return fail(p, line, "bad user '%s': a local part (before the @) of at most 64 "
-                                     "letters, digits and . _ - +", w);
+                return fail(p, line, E(BAD_USER), w, NULL);
             if (m->nusers == MXD_SCN_MAX_USERS)
-                return fail(p, line, "too many users (at most %d)", MXD_SCN_MAX_USERS);
+                return fail(p, line, E(TOO_MANY_USERS), NUM(MXD_SCN_MAX_USERS), NULL);
             snprintf(m->users[m->nusers++], sizeof m->users[0], "%s", w);
         }
         if (!m->nusers)
-            return fail(p, line, "'users:' lists no local part");
+            return fail(p, line, E(NO_USERS), NULL);
         return 0;
     }
     }
@@ -817,9 +841,9 @@ static bool rr_same(const mxd_rr *a, const mxd_rr *b)
 static int need(parser *p, int line, size_t have, size_t want, const char *type, const char *form)
 {
     if (have < want)
-        return fail(p, line, "%s record needs %s", type, form);
+        return fail(p, line, E(RECORD_NEEDS), type, form, NULL);
     if (have > want)
-        return fail(p, line, "too many fields for %s (it takes %s)", type, form);
+        return fail(p, line, E(RECORD_TOO_MANY), type, form, NULL);
     return 0;
 }
 
@@ -837,14 +861,13 @@ static int finish_record(parser *p)
     if (!p->rec_inherit && !t[0].quoted && t[0].s[0] == '$') {
         if (strcasecmp(t[0].s, "$TTL") == 0) {
             if (nt != 2 || !parse_ttl(t[1].s, &p->ttl))
-                return fail(p, line, "bad TTL in $TTL: write e.g. $TTL 3600");
+                return fail(p, line, E(BAD_TTL_DIRECTIVE), NULL);
             return 0;
         }
-        return fail(p, line, "unknown directive '%s' (only $TTL is supported)", t[0].s);
+        return fail(p, line, E(UNKNOWN_DIRECTIVE), t[0].s, NULL);
     }
     if (!p->rec_inherit && !t[0].quoted && t[0].len > 1 && t[0].s[t[0].len - 1] == ':')
-        return fail(p, line, "'%s' looks like a header key: keys go before the first [section]",
-                    t[0].s);
+        return fail(p, line, E(HEADER_KEY_IN_ZONE), t[0].s, NULL);
 
     /* Names are read into these first and given to the record once it is
      * valid, so the many early returns below have nothing to free. */
@@ -853,15 +876,14 @@ static int finish_record(parser *p)
     memset(&rr, 0, sizeof rr);
     if (p->rec_inherit) {
         if (!p->have_owner)
-            return fail(p, line, "indented record, but no record above gives its owner name");
+            return fail(p, line, E(NO_OWNER_ABOVE), NULL);
         memcpy(owner, p->owner, sizeof owner);
     } else {
-        if (make_name(p, line, &t[i], z->origin, "owner name", owner) < 0)
+        if (make_name(p, line, &t[i], z->origin, TERM(WHAT_OWNER), owner) < 0)
             return -1;
         i++;
         if (!name_under(owner, z->origin))
-            return fail(p, line, "record for %s is outside this zone's origin %s", owner,
-                        z->origin);
+            return fail(p, line, E(OUTSIDE_ORIGIN), owner, z->origin, NULL);
         memcpy(p->owner, owner, sizeof p->owner);
         p->have_owner = true;
     }
@@ -871,27 +893,24 @@ static int finish_record(parser *p)
     for (; i < nt && !t[i].quoted; i++) {
         if (t[i].s[0] >= '0' && t[i].s[0] <= '9') {
             if (have_ttl || !parse_ttl(t[i].s, &rr.ttl))
-                return fail(p, line, "bad TTL '%s': seconds from 0 to 2147483647 (or 1h, 2d...)",
-                            t[i].s);
+                return fail(p, line, E(BAD_TTL), t[i].s, NULL);
             have_ttl = true;
         } else if (strcasecmp(t[i].s, "IN") == 0 && !have_class) {
             have_class = true;
         } else if (strcasecmp(t[i].s, "CH") == 0 || strcasecmp(t[i].s, "HS") == 0 ||
                    strcasecmp(t[i].s, "CS") == 0) {
-            return fail(p, line, "class %s: the lab serves class IN only", t[i].s);
+            return fail(p, line, E(BAD_CLASS), t[i].s, NULL);
         } else
             break;
     }
     if (i >= nt)
-        return fail(p, line, "record without a type (expected A, AAAA, MX, NS, CNAME, PTR, TXT "
-                             "or SOA)");
+        return fail(p, line, E(NO_TYPE), NULL);
     const char *tname = t[i].s;
     for (size_t k = 0; k < NELEM(rr_types); k++)
         if (strcasecmp(rr_types[k].name, tname) == 0)
             rr.type = rr_types[k].type;
     if (!rr.type || t[i].quoted)
-        return fail(p, line, "unknown record type '%s' (use A, AAAA, MX, NS, CNAME, PTR, TXT or "
-                             "SOA)", tname);
+        return fail(p, line, E(UNKNOWN_TYPE), tname, NULL);
     tname = type_name(rr.type);
     i++;
     tok *r = &t[i];
@@ -901,45 +920,45 @@ static int finish_record(parser *p)
     case MXD_T_A:
     case MXD_T_AAAA: {
         bool v4 = rr.type == MXD_T_A;
-        if (need(p, line, nr, 1, tname, v4 ? "one IPv4 address" : "one IPv6 address") < 0)
+        if (need(p, line, nr, 1, tname, v4 ? TERM(FORM_IPV4) : TERM(FORM_IPV6)) < 0)
             return -1;
         if (inet_pton(v4 ? AF_INET : AF_INET6, r[0].s, v4 ? (void *)rr.u.a : (void *)rr.u.aaaa) != 1)
-            return fail(p, line, "bad %s address '%s'", v4 ? "IPv4" : "IPv6", r[0].s);
+            return fail(p, line, E(BAD_IP), v4 ? "IPv4" : "IPv6", r[0].s, NULL);
         size_t n = v4 ? 4 : 16;
         if (!(rr.data = malloc(n)))
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         memcpy(rr.data, v4 ? (void *)rr.u.a : (void *)rr.u.aaaa, n);
         rr.data_len = n;
         break;
     }
     case MXD_T_MX: {
-        if (need(p, line, nr, 2, tname, "a preference and a host name (10 mx1.example.)") < 0)
+        if (need(p, line, nr, 2, tname, TERM(FORM_MX)) < 0)
             return -1;
         unsigned long pref;
         if (!parse_uint(r[0].s, 65535, &pref))
-            return fail(p, line, "bad MX preference '%s': a number from 0 to 65535", r[0].s);
+            return fail(p, line, E(BAD_MX_PREF), r[0].s, NULL);
         rr.u.mx.pref = (uint16_t)pref;
-        if (make_name(p, line, &r[1], z->origin, "MX host", n1) < 0)
+        if (make_name(p, line, &r[1], z->origin, TERM(WHAT_MX_HOST), n1) < 0)
             return -1;
         break;
     }
     case MXD_T_NS:
     case MXD_T_CNAME:
     case MXD_T_PTR:
-        if (need(p, line, nr, 1, tname, "one host name") < 0 ||
-            make_name(p, line, &r[0], z->origin, "target", n1) < 0)
+        if (need(p, line, nr, 1, tname, TERM(FORM_HOST)) < 0 ||
+            make_name(p, line, &r[0], z->origin, TERM(WHAT_TARGET), n1) < 0)
             return -1;
         break;
     case MXD_T_TXT: {
         if (nr == 0)
-            return fail(p, line, "TXT record needs at least one \"quoted string\"");
+            return fail(p, line, E(TXT_NEEDS_STRING), NULL);
         mxd_sb sb = MXD_SB_INIT;
         for (size_t k = 0; k < nr; k++)
             mxd_sb_append(&sb, r[k].s, r[k].len);
         mxd_sb_putc(&sb, '\0'); /* the terminator the header promises, also when empty */
         if (!mxd_sb_ok(&sb)) {
             mxd_sb_free(&sb);
-            return fail(p, line, "out of memory");
+            return fail(p, line, E(NOMEM), NULL);
         }
         rr.data_len = sb.len - 1;
         rr.data = (uint8_t *)mxd_sb_take(&sb);
@@ -947,26 +966,25 @@ static int finish_record(parser *p)
         break;
     }
     case MXD_T_SOA: {
-        if (need(p, line, nr, 7, tname,
-                 "mname rname serial refresh retry expire minimum") < 0)
+        if (need(p, line, nr, 7, tname, TERM(FORM_SOA)) < 0)
             return -1;
         if (strcmp(owner, z->origin) != 0)
-            return fail(p, line, "SOA record belongs at the zone's origin %s", z->origin);
+            return fail(p, line, E(SOA_NOT_ORIGIN), z->origin, NULL);
         for (size_t k = 0; k < z->nrrs; k++)
             if (z->rrs[k].type == MXD_T_SOA)
-                return fail(p, line, "a second SOA record in zone %s", z->origin);
-        if (make_name(p, line, &r[0], z->origin, "SOA mname", n1) < 0 ||
-            make_name(p, line, &r[1], z->origin, "SOA rname", n2) < 0)
+                return fail(p, line, E(SECOND_SOA), z->origin, NULL);
+        if (make_name(p, line, &r[0], z->origin, TERM(WHAT_SOA_MNAME), n1) < 0 ||
+            make_name(p, line, &r[1], z->origin, TERM(WHAT_SOA_RNAME), n2) < 0)
             return -1;
         unsigned long serial;
         if (!parse_uint(r[2].s, 4294967295UL, &serial))
-            return fail(p, line, "bad SOA serial '%s'", r[2].s);
+            return fail(p, line, E(BAD_SOA_SERIAL), r[2].s, NULL);
         rr.u.soa.serial = (uint32_t)serial;
         uint32_t *vals[4] = { &rr.u.soa.refresh, &rr.u.soa.retry, &rr.u.soa.expire,
                               &rr.u.soa.minimum };
         for (size_t k = 0; k < 4; k++)
             if (!parse_ttl(r[3 + k].s, vals[k]))
-                return fail(p, line, "bad SOA timer '%s'", r[3 + k].s);
+                return fail(p, line, E(BAD_SOA_TIMER), r[3 + k].s, NULL);
         break;
     }
     }
@@ -977,21 +995,21 @@ static int finish_record(parser *p)
     if (mxd_rr_set(&rr.name, owner) < 0 || (second && mxd_rr_set(second, n1) < 0) ||
         (rr.type == MXD_T_SOA && mxd_rr_set(&rr.u.soa.rname, n2) < 0)) {
         mxd_rr_clear(&rr);
-        return fail(p, line, "out of memory");
+        return fail(p, line, E(NOMEM), NULL);
     }
     for (size_t k = 0; k < z->nrrs; k++)
         if (rr_same(&z->rrs[k], &rr)) {
             mxd_rr_clear(&rr);
-            return fail(p, line, "the same %s record for %s is written twice", tname, owner);
+            return fail(p, line, E(RECORD_TWICE), tname, owner, NULL);
         }
     if (++p->nrecords > MAX_RECORDS) {
         mxd_rr_clear(&rr);
-        return fail(p, line, "more than %d records", MAX_RECORDS);
+        return fail(p, line, E(TOO_MANY_RECORDS), NUM(MAX_RECORDS), NULL);
     }
     mxd_rr *nv = realloc(z->rrs, (z->nrrs + 1) * sizeof *nv);
     if (!nv) {
         mxd_rr_clear(&rr);
-        return fail(p, line, "out of memory");
+        return fail(p, line, E(NOMEM), NULL);
     }
     z->rrs = nv;
     z->rrs[z->nrrs++] = rr;
@@ -1001,9 +1019,9 @@ static int finish_record(parser *p)
 static int push_tok(parser *p, int line, const char *s, size_t n, bool quoted)
 {
     if (p->ntoks == MAX_TOKENS)
-        return fail(p, line, "too many fields in one record");
+        return fail(p, line, E(TOO_MANY_FIELDS), NULL);
     if (p->scratch_len + n + 1 > MAX_RECORD_BYTES)
-        return fail(p, line, "record longer than %d bytes", MAX_RECORD_BYTES);
+        return fail(p, line, E(RECORD_TOO_LONG), NUM(MAX_RECORD_BYTES), NULL);
     char *d = p->scratch + p->scratch_len;
     memcpy(d, s, n);
     d[n] = '\0';
@@ -1034,7 +1052,7 @@ static int zone_line(parser *p, int line, const char *raw)
         }
         if (*c == ')') {
             if (p->depth == 0)
-                return fail(p, line, "')' without '('");
+                return fail(p, line, E(CLOSE_PAREN), NULL);
             p->depth--;
             c++;
             continue;
@@ -1044,8 +1062,7 @@ static int zone_line(parser *p, int line, const char *raw)
             c++;
             for (;;) {
                 if (!*c)
-                    return fail(p, line, "unterminated quote: a \"quoted string\" needs its "
-                                         "closing \" on the same line");
+                    return fail(p, line, E(UNTERMINATED_QUOTE), NULL);
                 if (*c == '"') {
                     c++;
                     break;
@@ -1054,21 +1071,21 @@ static int zone_line(parser *p, int line, const char *raw)
                 if (b == '\\') {
                     if (c[0] >= '0' && c[0] <= '9') {
                         if (!(c[1] >= '0' && c[1] <= '9' && c[2] >= '0' && c[2] <= '9'))
-                            return fail(p, line, "bad escape in quotes: write \\DDD with three "
-                                                 "digits");
+                            return fail(p, line, E(ESCAPE_DIGITS), NULL);
                         unsigned v = (unsigned)(c[0] - '0') * 100 + (unsigned)(c[1] - '0') * 10 +
                                      (unsigned)(c[2] - '0');
                         if (v > 255)
-                            return fail(p, line, "bad escape \\%.3s: at most \\255", c);
+                            return fail(p, line, E(ESCAPE_RANGE), (char[4]){ c[0], c[1], c[2], 0 },
+                                        NULL);
                         b = (unsigned char)v;
                         c += 3;
                     } else if (*c) {
                         b = (unsigned char)*c++;
                     } else
-                        return fail(p, line, "unterminated quote: the line ends after '\\'");
+                        return fail(p, line, E(QUOTE_BACKSLASH_END), NULL);
                 }
                 if (n == sizeof q)
-                    return fail(p, line, "quoted string longer than %zu bytes", sizeof q);
+                    return fail(p, line, E(QUOTED_TOO_LONG), NUM(sizeof q), NULL);
                 q[n++] = (char)b;
             }
             if (push_tok(p, line, q, n, true) < 0)
@@ -1088,7 +1105,7 @@ static int zone_line(parser *p, int line, const char *raw)
 
 static int synthesise(parser *p, mxd_scn_zone *z)
 {
-    return mxd_scn_zone_complete(z) < 0 ? fail(p, z->line, "out of memory") : 0;
+    return mxd_scn_zone_complete(z) < 0 ? fail(p, z->line, E(NOMEM), NULL) : 0;
 }
 
 static bool domain_served(const mxd_scn_zone *z, size_t n, const char *domain)
@@ -1117,42 +1134,37 @@ static int finish(parser *p)
 {
     mxd_scenario *s = p->s;
     if (p->depth)
-        return fail(p, p->rec_line, "'(' without ')' before the end of the file");
+        return fail(p, p->rec_line, E(OPEN_PAREN_EOF), NULL);
     if (!s->id[0])
-        return fail(p, 1, "missing 'id:' (a short name such as healthy)");
+        return fail(p, 1, E(MISSING_ID), NULL);
     if (!s->domain[0])
-        return fail(p, 1, "missing 'domain:' (the domain the class diagnoses)");
+        return fail(p, 1, E(MISSING_DOMAIN), NULL);
     for (int l = 0; l < MXD_LANG_COUNT; l++)
         if (!s->title[l] || !s->title[l][0])
-            return fail(p, 1, "missing 'title.%s:' (every scenario needs a title in English "
-                              "and Japanese)", lang_codes[l]);
+            return fail(p, 1, E(MISSING_TITLE), lang_codes[l], NULL);
     if (!s->level[0])
         strcpy(s->level, "beginner");
     bool served = domain_served(s->zones, s->nzones, s->domain);
     for (size_t i = 0; i < s->nauth && !served; i++)
         served = domain_served(s->auth[i].zones, s->auth[i].nzones, s->domain);
     if (!served)
-        return fail(p, p->line_domain, "domain %s is not inside any [zone] section, so the lab "
-                                       "could not answer for it", s->domain);
+        return fail(p, p->line_domain, E(DOMAIN_NOT_SERVED), s->domain, NULL);
     for (size_t i = 0; i < s->nsmtp; i++) {
         mxd_scn_smtp *m = &s->smtp[i];
         if (m->nusers && m->rcpt != MXD_RCPT_REJECT_UNKNOWN)
-            return fail(p, m->line, "[smtp %s] lists 'users:', which only matters with "
-                                    "'rcpt: reject-unknown'", m->addr);
+            return fail(p, m->line, E(USERS_UNUSED), m->addr, NULL);
         if (m->name[0])
             continue;
         const char *owner = a_owner(s->zones, s->nzones, m->addr);
         for (size_t k = 0; k < s->nauth && !owner; k++)
             owner = a_owner(s->auth[k].zones, s->auth[k].nzones, m->addr);
         if (!owner)
-            return fail(p, m->line, "[smtp %s] has no 'name:' and no A record points at %s",
-                        m->addr, m->addr);
+            return fail(p, m->line, E(SMTP_NO_NAME), m->addr, NULL);
         snprintf(m->name, sizeof m->name, "%s", owner);
     }
     int https_line;
-    char why[256];
-    if (mxd_scn_https_finish(s->https, s->nhttps, &https_line, why, sizeof why) < 0)
-        return fail(p, https_line, "%s", why);
+    if (mxd_scn_https_finish(s->https, s->nhttps, &https_line, p->err) < 0)
+        return located(p, https_line);
     for (size_t i = 0; i < s->nzones; i++)
         if (synthesise(p, &s->zones[i]) < 0)
             return -1;
@@ -1198,24 +1210,22 @@ void mxd_scenario_free(mxd_scenario *s)
 }
 
 int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scenario *out,
-                       char *err, size_t errlen)
+                       mxd_scn_error *err)
 {
     parser p;
     memset(&p, 0, sizeof p);
     p.name = name ? name : "scenario";
     p.err = err;
-    p.errlen = errlen;
     p.s = out;
     memset(out, 0, sizeof *out);
-    if (err && errlen)
-        err[0] = '\0';
+    mxd_scn_error_clear(err);
 
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a BOM from Windows editors */
         text += 3;
         len -= 3;
     }
     if (len > MXD_SCENARIO_MAX_BYTES)
-        return fail(&p, 1, "file larger than %u bytes", MXD_SCENARIO_MAX_BYTES);
+        return fail(&p, 1, E(TOO_LARGE), NUM(MXD_SCENARIO_MAX_BYTES), NULL);
     if (check_text(&p, (const unsigned char *)text, len) < 0)
         return -1;
     char *buf = malloc(len + 1);
@@ -1223,7 +1233,7 @@ int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scena
     if (!buf || !p.scratch) {
         free(buf);
         free(p.scratch);
-        return fail(&p, 1, "out of memory");
+        return fail(&p, 1, E(NOMEM), NULL);
     }
     memcpy(buf, text, len);
     buf[len] = '\0';
@@ -1248,7 +1258,7 @@ int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scena
             /* comment */
         } else if (*first == '[' && first == cur) {
             if (p.depth)
-                rc = fail(&p, p.rec_line, "'(' without ')' before the next section");
+                rc = fail(&p, p.rec_line, E(OPEN_PAREN_SECTION), NULL);
             else
                 rc = section_line(&p, line, cur);
         } else if (p.sec == SEC_HEADER) {
@@ -1256,9 +1266,8 @@ int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scena
         } else if (p.sec == SEC_ZONE) {
             rc = zone_line(&p, line, cur);
         } else if (p.sec == SEC_HTTPS) {
-            char why[256];
-            if (mxd_scn_https_line(p.https, cur, why, sizeof why) < 0)
-                rc = fail(&p, line, "%s", why);
+            if (mxd_scn_https_line(p.https, cur, p.err) < 0)
+                rc = located(&p, line);
         } else {
             rc = server_key_line(&p, line, cur);
         }
@@ -1273,37 +1282,58 @@ int mxd_scenario_parse(const char *text, size_t len, const char *name, mxd_scena
     return rc;
 }
 
-int mxd_scenario_load(const char *path, mxd_scenario *out, char *err, size_t errlen)
+/* An error about a file or folder as a whole (no line): where, and what. */
+__attribute__((sentinel))
+static int file_fail(mxd_scn_error *err, const char *path, mxd_scn_errcode code, ...)
+{
+    if (!err)
+        return -1;
+    mxd_scn_error_at(err, path, 0);
+    va_list ap;
+    va_start(ap, code);
+    mxd_scn_error_setv(err, code, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Why path could not be opened, worded for the two reasons a teacher meets. */
+static int open_fail(mxd_scn_error *err, const char *path, int e)
+{
+    if (e == ENOENT || e == ENOTDIR)
+        return file_fail(err, path, E(NOT_FOUND), NULL);
+    if (e == EACCES || e == EPERM)
+        return file_fail(err, path, E(NO_ACCESS), NULL);
+    return file_fail(err, path, E(CANNOT_OPEN), strerror(e), NULL);
+}
+
+int mxd_scenario_load(const char *path, mxd_scenario *out, mxd_scn_error *err)
 {
     memset(out, 0, sizeof *out);
+    mxd_scn_error_clear(err);
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!f)
+        return open_fail(err, path, errno);
     size_t cap = MXD_SCENARIO_MAX_BYTES + 4; /* room for a BOM, and one byte to see "too big" */
     char *buf = malloc(cap);
     if (!buf) {
         fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
+        return file_fail(err, path, E(NOMEM), NULL);
     }
+    errno = 0;
     size_t n = fread(buf, 1, cap, f);
     bool bad = ferror(f);
+    int read_errno = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        snprintf(err, errlen, "%s: read error", path);
-        return -1;
+        return file_fail(err, path, read_errno == EISDIR ? E(IS_FOLDER) : E(READ_ERROR), NULL);
     }
     size_t limit = MXD_SCENARIO_MAX_BYTES + (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0);
     if (n > limit) {
         free(buf);
-        snprintf(err, errlen, "%s: larger than %u bytes; a scenario file should be small", path,
-                 MXD_SCENARIO_MAX_BYTES);
-        return -1;
+        return file_fail(err, path, E(TOO_LARGE), NUM(MXD_SCENARIO_MAX_BYTES), NULL);
     }
-    int rc = mxd_scenario_parse(buf, n, path, out, err, errlen);
+    int rc = mxd_scenario_parse(buf, n, path, out, err);
     free(buf);
     if (rc == 0)
         snprintf(out->path, sizeof out->path, "%s", path);
@@ -1316,19 +1346,17 @@ static int cmp_str(const void *a, const void *b)
 }
 
 size_t mxd_scenario_list_checked(const char *helpdir, mxd_scenario **out, size_t *nfailed,
-                                 char *err, size_t errlen)
+                                 mxd_scn_error *err)
 {
     *out = NULL;
     if (nfailed)
         *nfailed = 0;
-    if (err && errlen)
-        err[0] = '\0';
+    mxd_scn_error_clear(err);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/scenarios", helpdir);
     DIR *d = opendir(dir);
     if (!d) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        open_fail(err, dir, errno);
         return 0;
     }
     char **names = NULL;
@@ -1353,24 +1381,23 @@ size_t mxd_scenario_list_checked(const char *helpdir, mxd_scenario **out, size_t
     mxd_scenario *list = nn ? calloc(nn, sizeof *list) : NULL;
     size_t n = 0, bad = 0;
     for (size_t i = 0; i < nn && list; i++) {
-        char path[4096 + 256], msg[512];
+        char path[4096 + 256];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        int rc = mxd_scenario_load(path, &list[n], msg, sizeof msg);
+        /* Only the first failure is kept: the one a teacher fixes next. */
+        mxd_scn_error *first = bad == 0 ? err : NULL;
+        int rc = mxd_scenario_load(path, &list[n], first);
         if (rc == 0) {
             const mxd_scenario *dup = mxd_scenario_find(list, n, list[n].id);
             if (dup) {
-                snprintf(msg, sizeof msg, "%.200s: id '%s' is already used by %.200s", path,
-                         list[n].id, dup->path);
+                rc = file_fail(first, path, E(DUPLICATE_ID), list[n].id, dup->path, NULL);
                 mxd_scenario_free(&list[n]);
-                rc = -1;
             }
         }
         if (rc == 0) {
             n++;
             continue;
         }
-        if (bad++ == 0 && err && errlen)
-            snprintf(err, errlen, "%s", msg);
+        bad++;
     }
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
@@ -1387,7 +1414,7 @@ size_t mxd_scenario_list_checked(const char *helpdir, mxd_scenario **out, size_t
 
 size_t mxd_scenario_list(const char *helpdir, mxd_scenario **out)
 {
-    return mxd_scenario_list_checked(helpdir, out, NULL, NULL, 0);
+    return mxd_scenario_list_checked(helpdir, out, NULL, NULL);
 }
 
 const mxd_scenario *mxd_scenario_find(const mxd_scenario *list, size_t n, const char *id)

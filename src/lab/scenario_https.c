@@ -2,10 +2,10 @@
  *
  * Kept apart from scenario.c so that the section can grow without touching the
  * rest of the format: scenario.c hands over each line of the section and adds
- * "file:LINE: " to the reasons given here. Reasons are written for a teacher
- * who edits text: they say what is wrong and what would be right.
+ * the file and line to the errors recorded here (scenario_error.h). Their
+ * sentences, in help/<lang>/scenario.cat, are written for a teacher who edits
+ * text: they say what is wrong and what would be right.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,30 +36,31 @@ static int lookup(const char *const *names, size_t n, const char *v)
     return -1;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int why_(char *why, size_t whylen, const char *fmt, ...)
+#define E(code) MXD_SCN_E_##code
+#define TERM(t) mxd_scn_term_key(MXD_SCN_T_##t)
+
+/* A number as an error value (the buffer lives to the end of the caller's block). */
+static const char *num(char *buf, size_t cap, long v)
 {
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
+    snprintf(buf, cap, "%ld", v);
+    return buf;
 }
+#define NUM(v) num((char[24]){ 0 }, 24, (long)(v))
+
+static const char *const server_keys = "name, cert, behaviour, path, status, type, location, body";
 
 mxd_scn_https *mxd_scn_https_section(mxd_scn_https **arr, size_t *n, const char *addr,
-                                     int line, char *why, size_t whylen)
+                                     int line, mxd_scn_error *err)
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*arr)[i].addr, addr) == 0) {
-            why_(why, whylen, "duplicate section: [https %s] already started on line %d", addr,
-                 (*arr)[i].line);
+            mxd_scn_error_set(err, E(DUPLICATE_SERVER), "https", addr, NUM((*arr)[i].line),
+                              NULL);
             return NULL;
         }
     mxd_scn_https *nv = realloc(*arr, (*n + 1) * sizeof *nv);
     if (!nv) {
-        why_(why, whylen, "out of memory");
+        mxd_scn_error_set(err, E(NOMEM), NULL);
         return NULL;
     }
     *arr = nv;
@@ -80,14 +81,14 @@ static bool printable(const char *s, bool spaces)
     return true;
 }
 
-static int body_add(mxd_scn_https_path *p, const char *text, char *why, size_t whylen)
+static int body_add(mxd_scn_https_path *p, const char *text, mxd_scn_error *err)
 {
     size_t n = strlen(text);
     if (p->body_len + n + 2 > MAX_BODY)
-        return why_(why, whylen, "body longer than %d bytes", MAX_BODY);
+        return mxd_scn_error_set(err, E(HTTPS_BODY_TOO_LONG), NUM(MAX_BODY), NULL);
     char *nb = realloc(p->body, p->body_len + n + 3);
     if (!nb)
-        return why_(why, whylen, "out of memory");
+        return mxd_scn_error_set(err, E(NOMEM), NULL);
     p->body = nb;
     memcpy(p->body + p->body_len, text, n);
     memcpy(p->body + p->body_len + n, "\r\n", 3);
@@ -95,46 +96,47 @@ static int body_add(mxd_scn_https_path *p, const char *text, char *why, size_t w
     return 0;
 }
 
-static int set_name(mxd_scn_https *h, char *v, char *why, size_t whylen)
+static int set_name(mxd_scn_https *h, char *v, mxd_scn_error *err)
 {
     size_t n = strlen(v);
     if (n && v[n - 1] == '.')
         v[--n] = '\0';
     if (n == 0 || n > 253)
-        return why_(why, whylen, "bad name '%s': a host name such as mta-sts.example.lab.test",
-                    v);
+        return mxd_scn_error_set(err, E(BAD_NAME), TERM(WHAT_HTTPS_NAME), v,
+                                 TERM(WHY_HOST_EXAMPLE), NULL);
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.' || c == '_'))
-            return why_(why, whylen, "bad name '%s': use letters, digits, '-' and '.' only "
-                                     "(international names in their xn-- form)", v);
+            return mxd_scn_error_set(err, E(BAD_NAME), TERM(WHAT_HTTPS_NAME), v,
+                                     TERM(WHY_HOST_CHARS), NULL);
         if (c == '.' && (i == 0 || v[i - 1] == '.'))
-            return why_(why, whylen, "bad name '%s': empty label", v);
+            return mxd_scn_error_set(err, E(BAD_NAME), TERM(WHAT_HTTPS_NAME), v,
+                                     TERM(WHY_EMPTY_LABEL), NULL);
         h->name[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     h->name[n] = '\0';
     return 0;
 }
 
-int mxd_scn_https_line(mxd_scn_https *h, const char *raw, char *why, size_t whylen)
+int mxd_scn_https_line(mxd_scn_https *h, const char *raw, mxd_scn_error *err)
 {
     mxd_scn_https_path *cur = h->npaths ? &h->paths[h->npaths - 1] : NULL;
     if (raw[0] == ' ' || raw[0] == '\t') {
         if (!h->in_body || !cur)
-            return why_(why, whylen, "an indented line only continues a 'body:' text");
+            return mxd_scn_error_set(err, E(HTTPS_INDENT), NULL);
         while (*raw == ' ' || *raw == '\t')
             raw++;
-        return body_add(cur, raw, why, whylen);
+        return body_add(cur, raw, err);
     }
     h->in_body = false;
     char line[1100];
     if (strlen(raw) >= sizeof line)
-        return why_(why, whylen, "line too long (more than %zu characters)", sizeof line - 1);
+        return mxd_scn_error_set(err, E(HTTPS_LINE_TOO_LONG), NUM(sizeof line - 1), NULL);
     snprintf(line, sizeof line, "%s", raw);
     char *colon = strchr(line, ':');
     if (!colon)
-        return why_(why, whylen, "expected 'key: value' in [https %s]", h->addr);
+        return mxd_scn_error_set(err, E(SERVER_SYNTAX), "https", h->addr, NULL);
     *colon = '\0';
     char *key = line, *v = colon + 1;
     size_t kn = strlen(key);
@@ -146,53 +148,51 @@ int mxd_scn_https_line(mxd_scn_https *h, const char *raw, char *why, size_t whyl
     if (k < 0 && strcasecmp(key, "behavior") == 0)
         k = K_BEHAVIOUR;
     if (k < 0)
-        return why_(why, whylen, "unknown key '%s' in [https] (known: name, cert, behaviour, "
-                                 "path, status, type, location, body)", key);
+        return mxd_scn_error_set(err, E(UNKNOWN_SERVER_KEY), key, "https", server_keys, NULL);
     if (k < K_PATH) {
         if (h->keys & (1u << k))
-            return why_(why, whylen, "'%s' is given twice", keys[k]);
+            return mxd_scn_error_set(err, E(KEY_TWICE), keys[k], NULL);
         h->keys |= 1u << k;
     } else if (k > K_PATH) {
         if (!cur)
-            return why_(why, whylen, "write 'path: /...' before '%s:' (it belongs to a path)",
-                        keys[k]);
+            return mxd_scn_error_set(err, E(HTTPS_PATH_FIRST), keys[k], NULL);
         if (h->path_keys & (1u << k))
-            return why_(why, whylen, "'%s' is given twice for %s", keys[k], cur->path);
+            return mxd_scn_error_set(err, E(HTTPS_KEY_TWICE_PATH), keys[k], cur->path, NULL);
         h->path_keys |= 1u << k;
     }
     int idx;
     switch (k) {
     case K_NAME:
-        return set_name(h, v, why, whylen);
+        return set_name(h, v, err);
     case K_CERT:
         idx = lookup(cert_names, sizeof cert_names / sizeof cert_names[0], v);
         if (idx < 0)
-            return why_(why, whylen, "unknown cert '%s' (use good, wrong-name, expired, "
-                                     "self-signed)", v);
+            return mxd_scn_error_set(err, E(UNKNOWN_VALUE), "cert", v,
+                                     "good, wrong-name, expired, self-signed", NULL);
         h->cert = (mxd_cert_kind)idx;
         return 0;
     case K_BEHAVIOUR:
         idx = lookup(behaviour_names, sizeof behaviour_names / sizeof behaviour_names[0], v);
         if (idx < 0)
-            return why_(why, whylen, "unknown behaviour '%s' (use ok, blackhole, reset)", v);
+            return mxd_scn_error_set(err, E(UNKNOWN_VALUE), "behaviour", v,
+                                     "ok, blackhole, reset", NULL);
         h->behaviour = (mxd_https_behaviour)idx;
         return 0;
     case K_PATH: {
         if (v[0] != '/' || !printable(v, false) || strlen(v) >= sizeof cur->path)
-            return why_(why, whylen, "bad path '%s': it starts with / and has no blanks, "
-                                     "as in /.well-known/mta-sts.txt", v);
+            return mxd_scn_error_set(err, E(HTTPS_BAD_PATH), v, NULL);
         for (size_t i = 0; i < h->npaths; i++)
             if (strcmp(h->paths[i].path, v) == 0)
-                return why_(why, whylen, "path %s is given twice in this section", v);
+                return mxd_scn_error_set(err, E(HTTPS_PATH_TWICE), v, NULL);
         mxd_scn_https_path *np = realloc(h->paths, (h->npaths + 1) * sizeof *np);
         if (!np)
-            return why_(why, whylen, "out of memory");
+            return mxd_scn_error_set(err, E(NOMEM), NULL);
         h->paths = np;
         cur = &np[h->npaths];
         memset(cur, 0, sizeof *cur);
         cur->body = calloc(1, 1);
         if (!cur->body)
-            return why_(why, whylen, "out of memory");
+            return mxd_scn_error_set(err, E(NOMEM), NULL);
         h->npaths++;
         snprintf(cur->path, sizeof cur->path, "%s", v);
         cur->status = 200;
@@ -204,8 +204,7 @@ int mxd_scn_https_line(mxd_scn_https *h, const char *raw, char *why, size_t whyl
         char *end;
         long st = strtol(v, &end, 10);
         if (!*v || *end || st < 100 || st > 599)
-            return why_(why, whylen, "bad status '%s': an HTTP status from 100 to 599 "
-                                     "(200, 301, 404, ...)", v);
+            return mxd_scn_error_set(err, E(HTTPS_BAD_STATUS), v, NULL);
         cur->status = (int)st;
         return 0;
     }
@@ -216,30 +215,27 @@ int mxd_scn_https_line(mxd_scn_https *h, const char *raw, char *why, size_t whyl
         }
         if (!*v || !printable(v, true) || strlen(v) >= sizeof cur->content_type ||
             !strchr(v, '/'))
-            return why_(why, whylen, "bad type '%s': a media type such as text/plain or "
-                                     "text/html, or none", v);
+            return mxd_scn_error_set(err, E(HTTPS_BAD_TYPE), v, NULL);
         snprintf(cur->content_type, sizeof cur->content_type, "%s", v);
         return 0;
     case K_LOCATION:
         if (!*v || !printable(v, false) || strlen(v) >= sizeof cur->location)
-            return why_(why, whylen, "bad location '%s': an address without blanks", v);
+            return mxd_scn_error_set(err, E(HTTPS_BAD_LOCATION), v, NULL);
         snprintf(cur->location, sizeof cur->location, "%s", v);
         return 0;
     case K_BODY:
         h->in_body = true;
-        return *v ? body_add(cur, v, why, whylen) : 0;
+        return *v ? body_add(cur, v, err) : 0;
     }
     return 0;
 }
 
-int mxd_scn_https_finish(const mxd_scn_https *arr, size_t n, int *line, char *why,
-                         size_t whylen)
+int mxd_scn_https_finish(const mxd_scn_https *arr, size_t n, int *line, mxd_scn_error *err)
 {
     for (size_t i = 0; i < n; i++)
         if (!arr[i].name[0]) {
             *line = arr[i].line;
-            return why_(why, whylen, "[https %s] needs 'name:' (the host name it serves, such "
-                                     "as mta-sts.example.lab.test)", arr[i].addr);
+            return mxd_scn_error_set(err, E(HTTPS_NO_NAME), arr[i].addr, NULL);
         }
     return 0;
 }

@@ -7,6 +7,7 @@
  * lab restores the options from the command line, so a real domain typed
  * afterwards is never sent to the lab's resolver.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,27 @@
 
 #include "uipriv.h"
 
-static void load_list(mxd_ui *u)
+void ui_lab_load_list(mxd_ui *u)
 {
     if (u->scns_loaded)
         return;
     u->scns_loaded = true;
+    /* A teacher's file with a mistake must not just vanish from the menu. */
     if (!u->scns && u->helpdir)
-        u->nscns = mxd_scenario_list(u->helpdir, &u->scns);
+        u->nscns = mxd_scenario_list_checked(u->helpdir, &u->scns, &u->scns_failed,
+                                             &u->scns_err);
+}
+
+char *ui_lab_skipped_text(const mxd_ui *u)
+{
+    if (!u->scns_failed || u->scns_err.code == MXD_SCN_OK)
+        return NULL;
+    char *err = mxd_scn_error_format(&u->scns_err, ui_cat(u));
+    char count[24];
+    snprintf(count, sizeof count, "%zu", u->scns_failed);
+    char *m = ui_tf(u, T_LAB_SKIPPED, "count", count, "error", err ? err : "", UI_END);
+    free(err);
+    return m;
 }
 
 void ui_lab_end(mxd_ui *u)
@@ -84,11 +99,18 @@ static const char *scn_text(const mxd_ui *u, char *const *v)
 
 static void menu_draw(mxd_ui *u, ui_screen *s)
 {
-    load_list(u);
+    ui_lab_load_list(u);
     int width = COLS - 2, top = ui_body_top(u), rows = ui_body_rows(u);
     ui_doc d = { 0 };
     doc_wrap(&d, 0, width, ST_HEAD, ui_t(u, T_LAB_MENU_TITLE));
     doc_line(&d);
+    /* first, so a teacher sees at once why their new file is not in the list */
+    char *skipped = ui_lab_skipped_text(u);
+    if (skipped) {
+        doc_wrap(&d, 0, width, ST_ERRTEXT, skipped);
+        doc_line(&d);
+        free(skipped);
+    }
     if (u->nscns == 0) {
         char *m = ui_tf(u, T_LAB_NONE, "dir",
                          u->helpdir ? u->helpdir : "help", UI_END);
@@ -238,7 +260,7 @@ static ui_res intro_key(mxd_ui *u, ui_screen *s, bool is_key, wint_t ch)
     }
     if ((is_key && (ch == KEY_LEFT || ch == KEY_BACKSPACE)) ||
         (!is_key && (ch == 'p' || ch == 127 || ch == 8))) {
-        load_list(u);
+        ui_lab_load_list(u);
         ui_set_page(u, &ui_lab_menu_ops);
         /* the menu opens on the scenario being played */
         for (size_t i = 0; i < u->nscns; i++)

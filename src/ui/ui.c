@@ -691,27 +691,33 @@ static bool looks_like_path(const char *s)
     return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".scn") == 0);
 }
 
+/* Before the screen starts, so errors go to stderr, in the chosen language. */
 static int resolve_scenario(mxd_ui *u, const mxd_scenario **out)
 {
     const char *want = u->cfg->lab_scenario;
-    char err[512] = "";
     if (looks_like_path(want) && access(want, R_OK) == 0) {
-        if (mxd_scenario_load(want, &u->own_scn, err, sizeof err) != 0) {
-            fprintf(stderr, "mxdoctor: %s\n", err);
+        mxd_scn_error err;
+        if (mxd_scenario_load(want, &u->own_scn, &err) != 0) {
+            char *m = mxd_scn_error_format(&err, ui_cat(u));
+            fprintf(stderr, "mxdoctor: %s\n", m ? m : "?");
+            free(m);
             return -1;
         }
         u->own_scn_loaded = true;
         *out = &u->own_scn;
         return 0;
     }
-    if (!u->scns && u->helpdir)
-        u->nscns = mxd_scenario_list(u->helpdir, &u->scns);
+    ui_lab_load_list(u);
     const mxd_scenario *s = mxd_scenario_find(u->scns, u->nscns, want);
     if (!s) {
-        char *e = mxd_sanitize_str(want);
-        fprintf(stderr, "mxdoctor: no lab scenario \"%s\" (mxdoctor --lab-list shows them)\n",
-                e ? e : "");
-        free(e);
+        mxd_param p = { "value", (char *)want }; /* the catalog sanitises it */
+        char *m = ui_cat_fmt(u, "msg.lab_unknown", "text", &p, 1);
+        fprintf(stderr, "mxdoctor: %s\n", m ? m : "?");
+        free(m);
+        /* perhaps it is the teacher's file that did not parse */
+        if ((m = ui_lab_skipped_text(u)))
+            fprintf(stderr, "mxdoctor: %s\n", m);
+        free(m);
         return -1;
     }
     *out = s;

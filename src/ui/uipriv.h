@@ -233,6 +233,8 @@ struct mxd_ui {
     /* the practice lab */
     mxd_scenario *scns; size_t nscns;
     bool scns_loaded;          /* the list was read (it may be empty) */
+    size_t scns_failed;        /* files in the folder that did not parse */
+    mxd_scn_error scns_err;    /* the first of them (worded when drawn) */
     mxd_scenario own_scn;      /* a scenario loaded from a file path */
     bool own_scn_loaded;
     const mxd_scenario *scn;   /* the running scenario, or NULL */
@@ -296,6 +298,12 @@ void ui_set_page(mxd_ui *u, const ui_screen_ops *ops);
 void ui_push(mxd_ui *u, const ui_screen_ops *ops, void *data);
 void ui_pop(mxd_ui *u);
 ui_screen *ui_top(mxd_ui *u);
+
+/* Reads the scenario folder once (scr_lab.c): u->scns, and what was left out. */
+void ui_lab_load_list(mxd_ui *u);
+/* "N scenario files were left out; the first: FILE:LINE: ..." in the current
+ * language, or NULL when none was. Caller frees. */
+char *ui_lab_skipped_text(const mxd_ui *u);
 
 /* The diagnosis: start (or restart) on u->in; stop. */
 int ui_start_diagnosis(mxd_ui *u);

@@ -14,6 +14,7 @@
 #include <uniwidth.h>
 
 #include "mxd/catalog.h"
+#include "mxd/scenario_error.h"
 #include "mxd/steps.h"
 #include "mxd/ui.h"
 
@@ -598,6 +599,7 @@ static const struct {
     { "msg.bad_spf_sender", "value" },
     { "msg.bad_ca_file", "value" },
     { "msg.lab_unknown", "value" },
+    { "msg.lab_skipped", "count error" },
 };
 
 /* The wizard's sentences ("msg.ui.<name>") and the placeholders it fills: the
@@ -612,6 +614,25 @@ static const struct {
 #undef UI_TEXT_ROW
 };
 static const size_t n_ui_texts = sizeof ui_texts / sizeof ui_texts[0];
+
+/* The scenario parser's errors ("scn.err.<name>") and their placeholders: the
+ * list the parser is built from (MXD_SCN_ERRORS in mxd/scenario_error.h). The
+ * words they name ("scn.what.*", "scn.why.*", "scn.form.*") take none. */
+static const struct {
+    const char *name;
+    const char *params;
+} scn_errors[] = {
+#define SCN_ERR_ROW(id, name, params) { name, params },
+    MXD_SCN_ERRORS(SCN_ERR_ROW)
+#undef SCN_ERR_ROW
+};
+static const size_t n_scn_errors = sizeof scn_errors / sizeof scn_errors[0];
+static const char *const scn_terms[] = {
+#define SCN_TERM_ROW(id, name) name,
+    MXD_SCN_TERMS(SCN_TERM_ROW)
+#undef SCN_TERM_ROW
+};
+static const size_t n_scn_terms = sizeof scn_terms / sizeof scn_terms[0];
 
 static const char *const required_msgs[] = {
     "msg.input.empty", "msg.input.too_long", "msg.input.label_too_long",
@@ -709,6 +730,10 @@ static const char *allowed_for(const char *key)
         for (size_t i = 0; i < n_ui_texts; i++)
             if (strcmp(key + 7, ui_texts[i].name) == 0)
                 return ui_texts[i].params;
+    if (strncmp(key, "scn.err.", 8) == 0)
+        for (size_t i = 0; i < n_scn_errors; i++)
+            if (strcmp(key + 8, scn_errors[i].name) == 0)
+                return scn_errors[i].params;
     return "";
 }
 
@@ -807,6 +832,26 @@ START_TEST(test_steps_sev_verdict_msgs)
 }
 END_TEST
 
+/* The text of key in language l exists and shows every placeholder of params
+ * (space-separated names). */
+static void assert_shows_all(mxd_lang l, const char *key, const char *params)
+{
+    const char *lc = mxd_lang_code(l);
+    const char *t = mxd_catalog_get(cats[l], key, "text");
+    ck_assert_msg(t && *t, "%s: [%s] text is missing", lc, key);
+    char ph[64];
+    for (const char *p = params; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        snprintf(ph, sizeof ph, "{%.*s}", (int)n, p);
+        ck_assert_msg(strstr(t, ph) != NULL, "%s: [%s] does not show %s", lc, key, ph);
+        p += n;
+    }
+}
+
 /* Every sentence the wizard uses is in both languages and fills every value
  * the wizard passes; no msg.ui.* entry is left over that the wizard never asks
  * for. (Placeholders outside the list fail test_placeholders_known.) */
@@ -816,21 +861,10 @@ START_TEST(test_ui_texts)
     ck_assert_uint_gt(n_ui_texts, 0);
     for (int l = 0; l < MXD_LANG_COUNT; l++) {
         const char *lc = mxd_lang_code((mxd_lang)l);
-        char key[160], ph[64];
+        char key[160];
         for (size_t i = 0; i < n_ui_texts; i++) {
             snprintf(key, sizeof key, "msg.ui.%s", ui_texts[i].name);
-            const char *t = mxd_catalog_get(cats[l], key, "text");
-            ck_assert_msg(t && *t, "%s: [%s] text is missing", lc, key);
-            for (const char *p = ui_texts[i].params; *p;) {
-                while (*p == ' ')
-                    p++;
-                size_t n = strcspn(p, " ");
-                if (n == 0)
-                    break;
-                snprintf(ph, sizeof ph, "{%.*s}", (int)n, p);
-                ck_assert_msg(strstr(t, ph) != NULL, "%s: [%s] does not show %s", lc, key, ph);
-                p += n;
-            }
+            assert_shows_all((mxd_lang)l, key, ui_texts[i].params);
         }
         for (size_t i = 0; i < mxd_catalog_count(cats[l]); i++) {
             const char *k = mxd_catalog_key(cats[l], i);
@@ -840,6 +874,48 @@ START_TEST(test_ui_texts)
             for (size_t j = 0; j < n_ui_texts && !used; j++)
                 used = strcmp(k + 7, ui_texts[j].name) == 0;
             ck_assert_msg(used, "%s: [%s] is not used by the wizard (MXD_UI_TEXTS)", lc, k);
+        }
+    }
+    free_real();
+}
+END_TEST
+
+/* Every scenario error is in both languages, shows every value the parser
+ * gives (a teacher must see which word in the file is wrong), and every word
+ * the what/why/form values name exists; nothing under scn.* is left over that
+ * the parser never uses. (Other placeholders fail test_placeholders_known.) */
+START_TEST(test_scenario_texts)
+{
+    load_real();
+    ck_assert_uint_gt(n_scn_errors, 90);
+    for (int l = 0; l < MXD_LANG_COUNT; l++) {
+        const char *lc = mxd_lang_code((mxd_lang)l);
+        char key[160];
+        for (size_t i = 0; i < n_scn_errors; i++) {
+            snprintf(key, sizeof key, "scn.err.%s", scn_errors[i].name);
+            ck_assert_str_eq(mxd_scn_error_key((mxd_scn_errcode)(i + 1)), key);
+            assert_shows_all((mxd_lang)l, key, scn_errors[i].params);
+        }
+        for (size_t i = 0; i < n_scn_terms; i++) {
+            snprintf(key, sizeof key, "scn.%s", scn_terms[i]);
+            ck_assert_str_eq(mxd_scn_term_key((mxd_scn_term)i), key);
+            const char *t = mxd_catalog_get(cats[l], key, "text");
+            ck_assert_msg(t && *t, "%s: [%s] text is missing", lc, key);
+        }
+        for (size_t i = 0; i < mxd_catalog_count(cats[l]); i++) {
+            const char *k = mxd_catalog_key(cats[l], i);
+            if (strncmp(k, "scn.", 4) != 0)
+                continue;
+            bool used = false;
+            for (size_t j = 0; j < n_scn_errors && !used; j++) {
+                snprintf(key, sizeof key, "scn.err.%s", scn_errors[j].name);
+                used = strcmp(k, key) == 0;
+            }
+            for (size_t j = 0; j < n_scn_terms && !used; j++) {
+                snprintf(key, sizeof key, "scn.%s", scn_terms[j]);
+                used = strcmp(k, key) == 0;
+            }
+            ck_assert_msg(used, "%s: [%s] is not used by the scenario parser", lc, k);
         }
     }
     free_real();
@@ -992,6 +1068,7 @@ static Suite *catalog_suite(void)
     tcase_add_test(tc, test_placeholders_known);
     tcase_add_test(tc, test_steps_sev_verdict_msgs);
     tcase_add_test(tc, test_ui_texts);
+    tcase_add_test(tc, test_scenario_texts);
     tcase_add_test(tc, test_languages_match);
     tcase_add_test(tc, test_title_widths);
     tcase_add_test(tc, test_style);

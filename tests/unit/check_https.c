@@ -807,10 +807,10 @@ END_TEST
 /* ================================================================ [https] section */
 
 /* Feeds lines as scenario.c would (indentation kept, blank lines left out). */
-static int feed(mxd_scn_https *h, const char *const *lines, char *why, size_t whylen)
+static int feed(mxd_scn_https *h, const char *const *lines, mxd_scn_error *serr)
 {
     for (size_t i = 0; lines[i]; i++)
-        if (mxd_scn_https_line(h, lines[i], why, whylen) < 0)
+        if (mxd_scn_https_line(h, lines[i], serr) < 0)
             return (int)i;
     return -1;
 }
@@ -819,8 +819,9 @@ START_TEST(test_scn_https_parse)
 {
     mxd_scn_https *arr = NULL;
     size_t n = 0;
-    char why[256];
-    mxd_scn_https *h = mxd_scn_https_section(&arr, &n, "127.0.53.80", 40, why, sizeof why);
+    mxd_scn_error serr;
+    mxd_scn_error_clear(&serr);
+    mxd_scn_https *h = mxd_scn_https_section(&arr, &n, "127.0.53.80", 40, &serr);
     ck_assert_ptr_nonnull(h);
     static const char *const lines[] = {
         "name: MTA-STS.Secure.lab.test.",
@@ -837,7 +838,7 @@ START_TEST(test_scn_https_parse)
         "location: https://mta-sts.secure.lab.test/.well-known/mta-sts.txt",
         NULL,
     };
-    ck_assert_int_eq(feed(h, lines, why, sizeof why), -1);
+    ck_assert_int_eq(feed(h, lines, &serr), -1);
     ck_assert_str_eq(h->name, "mta-sts.secure.lab.test"); /* lower case, no final dot */
     ck_assert_int_eq(h->cert, MXD_CERT_EXPIRED);
     ck_assert_int_eq(h->behaviour, MXD_HTTPSB_OK);
@@ -852,7 +853,8 @@ START_TEST(test_scn_https_parse)
     ck_assert_str_eq(h->paths[1].content_type, "");
     ck_assert_str_eq(h->paths[1].body, "");
     int line = 0;
-    ck_assert_int_eq(mxd_scn_https_finish(arr, n, &line, why, sizeof why), 0);
+    ck_assert_int_eq(mxd_scn_https_finish(arr, n, &line, &serr), 0);
+    ck_assert_int_eq(serr.code, MXD_SCN_OK);
 
     /* written back, the section reads the same */
     mxd_sb sb = MXD_SB_INIT;
@@ -867,58 +869,67 @@ START_TEST(test_scn_https_parse)
     mxd_sb_free(&sb);
 
     /* a second section at the same address is refused */
-    ck_assert_ptr_null(mxd_scn_https_section(&arr, &n, "127.0.53.80", 60, why, sizeof why));
-    ck_assert_ptr_nonnull(strstr(why, "line 40"));
-    h = mxd_scn_https_section(&arr, &n, "127.0.53.81", 61, why, sizeof why);
+    ck_assert_ptr_null(mxd_scn_https_section(&arr, &n, "127.0.53.80", 60, &serr));
+    ck_assert_int_eq(serr.code, MXD_SCN_E_DUPLICATE_SERVER);
+    ck_assert_str_eq(mxd_scn_error_get(&serr, "first_line"), "40");
+    ck_assert_str_eq(mxd_scn_error_get(&serr, "addr"), "127.0.53.80");
+    h = mxd_scn_https_section(&arr, &n, "127.0.53.81", 61, &serr);
     ck_assert_ptr_nonnull(h);
     ck_assert_uint_eq(n, 2);
     /* ... and every section needs a name */
-    ck_assert_int_eq(mxd_scn_https_finish(arr, n, &line, why, sizeof why), -1);
+    ck_assert_int_eq(mxd_scn_https_finish(arr, n, &line, &serr), -1);
     ck_assert_int_eq(line, 61);
-    ck_assert_ptr_nonnull(strstr(why, "needs 'name:'"));
+    ck_assert_int_eq(serr.code, MXD_SCN_E_HTTPS_NO_NAME);
+    ck_assert_str_eq(mxd_scn_error_get(&serr, "addr"), "127.0.53.81");
     mxd_scn_https_free(arr, n);
 }
 END_TEST
 
+/* Each mistake, the error it gives (scenario_error.h) and a value it names;
+ * the sentences are checked in both languages by check_scenario. */
 static const struct {
     const char *lines[4];
-    const char *word;
+    mxd_scn_errcode code;
+    const char *key, *value;
 } bad_scn[] = {
-    { { "colour: blue" }, "unknown key" },
-    { { "name mta-sts.x.lab.test" }, "key: value" },
-    { { "name: a b" }, "bad name" },
-    { { "name: a..b" }, "empty label" },
-    { { "name: a", "name: b" }, "twice" },
-    { { "cert: fine" }, "unknown cert" },
-    { { "behaviour: slow" }, "unknown behaviour" },
-    { { "status: 200" }, "before 'status:'" },
-    { { "path: x.txt" }, "bad path" },
-    { { "path: /a b" }, "bad path" },
-    { { "path: /a", "path: /a" }, "twice" },
-    { { "path: /a", "status: 99" }, "bad status" },
-    { { "path: /a", "status: 2OO" }, "bad status" },
-    { { "path: /a", "status: 200", "status: 404" }, "twice for /a" },
-    { { "path: /a", "type: plain" }, "bad type" },
-    { { "path: /a", "location: a b" }, "bad location" },
-    { { "  mode: enforce" }, "indented line" },
-    { { "path: /a", "status: 200", "  more" }, "indented line" },
+    { { "colour: blue" }, MXD_SCN_E_UNKNOWN_SERVER_KEY, "key", "colour" },
+    { { "name mta-sts.x.lab.test" }, MXD_SCN_E_SERVER_SYNTAX, "addr", "127.0.53.80" },
+    { { "name: a b" }, MXD_SCN_E_BAD_NAME, "why", "scn.why.host_chars" },
+    { { "name: a..b" }, MXD_SCN_E_BAD_NAME, "why", "scn.why.empty_label" },
+    { { "name: a", "name: b" }, MXD_SCN_E_KEY_TWICE, "key", "name" },
+    { { "cert: fine" }, MXD_SCN_E_UNKNOWN_VALUE, "value", "fine" },
+    { { "behaviour: slow" }, MXD_SCN_E_UNKNOWN_VALUE, "key", "behaviour" },
+    { { "status: 200" }, MXD_SCN_E_HTTPS_PATH_FIRST, "key", "status" },
+    { { "path: x.txt" }, MXD_SCN_E_HTTPS_BAD_PATH, "value", "x.txt" },
+    { { "path: /a b" }, MXD_SCN_E_HTTPS_BAD_PATH, "value", "/a b" },
+    { { "path: /a", "path: /a" }, MXD_SCN_E_HTTPS_PATH_TWICE, "value", "/a" },
+    { { "path: /a", "status: 99" }, MXD_SCN_E_HTTPS_BAD_STATUS, "value", "99" },
+    { { "path: /a", "status: 2OO" }, MXD_SCN_E_HTTPS_BAD_STATUS, "value", "2OO" },
+    { { "path: /a", "status: 200", "status: 404" }, MXD_SCN_E_HTTPS_KEY_TWICE_PATH, "path", "/a" },
+    { { "path: /a", "type: plain" }, MXD_SCN_E_HTTPS_BAD_TYPE, "value", "plain" },
+    { { "path: /a", "location: a b" }, MXD_SCN_E_HTTPS_BAD_LOCATION, "value", "a b" },
+    { { "  mode: enforce" }, MXD_SCN_E_HTTPS_INDENT, NULL, NULL },
+    { { "path: /a", "status: 200", "  more" }, MXD_SCN_E_HTTPS_INDENT, NULL, NULL },
 };
 
 START_TEST(test_scn_https_bad)
 {
     mxd_scn_https *arr = NULL;
     size_t n = 0;
-    char why[256] = "";
-    mxd_scn_https *h = mxd_scn_https_section(&arr, &n, "127.0.53.80", 1, why, sizeof why);
+    mxd_scn_error serr;
+    mxd_scn_error_clear(&serr);
+    mxd_scn_https *h = mxd_scn_https_section(&arr, &n, "127.0.53.80", 1, &serr);
     const char *const *lines = bad_scn[_i].lines;
     size_t nl = 0;
     while (nl < 4 && lines[nl])
         nl++;
     for (size_t i = 0; i + 1 < nl; i++)
-        ck_assert_msg(mxd_scn_https_line(h, lines[i], why, sizeof why) == 0, "%s", why);
-    ck_assert_int_eq(mxd_scn_https_line(h, lines[nl - 1], why, sizeof why), -1);
-    ck_assert_msg(strstr(why, bad_scn[_i].word), "case %d: '%s' lacks '%s'", _i, why,
-                  bad_scn[_i].word);
+        ck_assert_msg(mxd_scn_https_line(h, lines[i], &serr) == 0, "case %d: %s", _i,
+                      mxd_scn_error_key(serr.code));
+    ck_assert_int_eq(mxd_scn_https_line(h, lines[nl - 1], &serr), -1);
+    ck_assert_msg(serr.code == bad_scn[_i].code, "case %d: %s", _i, mxd_scn_error_key(serr.code));
+    if (bad_scn[_i].key)
+        ck_assert_str_eq(mxd_scn_error_get(&serr, bad_scn[_i].key), bad_scn[_i].value);
     mxd_scn_https_free(arr, n);
 }
 END_TEST

@@ -619,8 +619,9 @@ static void setup(void)
     loop = mxd_loop_new();
     ca = mxd_labca_new(err, sizeof err);
     ck_assert_msg(ca != NULL, "%s", err);
-    ck_assert_msg(mxd_scenario_parse(zone_text, sizeof zone_text - 1, "t.scn", &scn, err,
-                                     sizeof err) == 0, "%s", err);
+    mxd_scn_error serr;
+    ck_assert_msg(mxd_scenario_parse(zone_text, sizeof zone_text - 1, "t.scn", &scn, &serr) == 0,
+                  "%s", mxd_scn_error_key(serr.code));
     mxd_scn_https *sites = calloc(5, sizeof *sites);
     site(&sites[0], "127.0.79.11", "mta-sts.good.lab.test", MXD_HTTPSB_OK, good_policy);
     site(&sites[1], "127.0.79.12", "mta-sts.e404.lab.test", MXD_HTTPSB_OK, NULL);
