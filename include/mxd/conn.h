@@ -17,6 +17,9 @@
  * The deadline is one timer that the owner sets per stage; nothing the peer
  * does moves it, so a peer that trickles bytes cannot hold the owner longer.
  * When it passes, the owner hears `expired` and decides what that means.
+ *
+ * The process must ignore SIGPIPE (main() does): OpenSSL writes with write(),
+ * which cannot ask for MSG_NOSIGNAL as the plain-text sends do.
  */
 #ifndef MXD_CONN_H
 #define MXD_CONN_H

@@ -491,6 +491,17 @@ static void finish(mxd_https_get *g, mxd_https_end end, const char *error)
     mxd_conn_close(g->conn, deliver, g);
 }
 
+/* What the body decoder said: done, more to come, or why it stopped. */
+static void body_step(mxd_https_get *g, int rc)
+{
+    if (rc == MXD_HTTP_DONE)
+        finish(g, MXD_HTTPS_OK, NULL);
+    else if (rc == MXD_HTTP_TOO_LARGE)
+        finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
+    else if (rc == MXD_HTTP_BAD)
+        finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
+}
+
 /* The head is complete: decide whether a body is wanted at all. */
 static void on_head(mxd_https_get *g, size_t head_len)
 {
@@ -526,24 +537,14 @@ static void on_head(mxd_https_get *g, size_t head_len)
     if (rc == MXD_HTTP_MORE && g->in.len > head_len)
         rc = mxd_http_body_feed(&g->body, g->in.buf + head_len, g->in.len - head_len);
     mxd_sb_clear(&g->in);
-    if (rc == MXD_HTTP_DONE)
-        finish(g, MXD_HTTPS_OK, NULL);
-    else if (rc == MXD_HTTP_TOO_LARGE)
-        finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
-    else if (rc == MXD_HTTP_BAD)
-        finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
+    body_step(g, rc);
 }
 
-static void got_bytes(mxd_https_get *g, const char *data, size_t n)
+static void on_data(void *arg, const char *data, size_t n)
 {
+    mxd_https_get *g = arg;
     if (g->st == S_BODY) {
-        int rc = mxd_http_body_feed(&g->body, data, n);
-        if (rc == MXD_HTTP_DONE)
-            finish(g, MXD_HTTPS_OK, NULL);
-        else if (rc == MXD_HTTP_TOO_LARGE)
-            finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
-        else if (rc == MXD_HTTP_BAD)
-            finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
+        body_step(g, mxd_http_body_feed(&g->body, data, n));
         return;
     }
     mxd_sb_append(&g->in, data, n);
@@ -617,11 +618,6 @@ static void on_sent(void *arg)
     mxd_https_get *g = arg;
     if (g->st == S_REQUEST)
         stage(g, S_HEAD);
-}
-
-static void on_data(void *arg, const char *buf, size_t n)
-{
-    got_bytes(arg, buf, n);
 }
 
 static void on_failed(void *arg, mxd_conn_err err, const char *text)
