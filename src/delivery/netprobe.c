@@ -4,20 +4,13 @@
  * know: the socket is closed as soon as the handshake completes, before the
  * server says anything, so a submission server is not bothered further.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "mxd/conn.h"
 #include "mxd/delivery.h"
 
 struct mxd_netprobe {
-    mxd_loop *loop;
-    int fd;
-    uint64_t timer;
+    mxd_conn *conn;
     uint64_t started;
     mxd_nconn *out;
     bool finished;
@@ -32,25 +25,13 @@ const char *mxd_nc_state_name(mxd_nc_state s)
     return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
 }
 
-static void release(mxd_netprobe *p)
+static void deliver(void *arg)
 {
-    if (p->timer)
-        mxd_loop_cancel(p->loop, p->timer);
-    if (p->fd >= 0) {
-        mxd_loop_unwatch(p->loop, p->fd);
-        close(p->fd);
-    }
-    free(p);
-}
-
-static void deliver(mxd_loop *loop, void *arg)
-{
-    (void)loop;
     mxd_netprobe *p = arg;
     void (*done)(void *) = p->done;
     void *darg = p->arg;
-    p->timer = 0;
-    release(p);
+    mxd_conn_free(p->conn);
+    free(p);
     done(darg);
 }
 
@@ -62,89 +43,42 @@ static void finish(mxd_netprobe *p, mxd_nc_state st)
     p->finished = true;
     p->out->state = st;
     p->out->ms = (uint32_t)(mxd_now_ms() - p->started);
-    if (p->fd >= 0) {
-        mxd_loop_unwatch(p->loop, p->fd);
-        close(p->fd);
-        p->fd = -1;
-    }
-    if (p->timer)
-        mxd_loop_cancel(p->loop, p->timer);
-    p->timer = mxd_loop_timer(p->loop, 0, deliver, p);
+    mxd_conn_close(p->conn, deliver, p);
 }
 
-static mxd_nc_state from_errno(int e)
+static void on_connected(void *arg) { finish(arg, MXD_NC_CONNECTED); }
+
+static void on_failed(void *arg, mxd_conn_err err, const char *text)
 {
-    return e == ECONNREFUSED ? MXD_NC_REFUSED : e == ETIMEDOUT ? MXD_NC_TIMEOUT : MXD_NC_UNREACHABLE;
+    (void)text;
+    finish(arg, err == MXD_CONN_REFUSED ? MXD_NC_REFUSED
+                : err == MXD_CONN_TIMEOUT ? MXD_NC_TIMEOUT
+                                          : MXD_NC_UNREACHABLE);
 }
 
-static void on_io(mxd_loop *loop, int fd, unsigned ev, void *arg)
-{
-    (void)loop;
-    (void)ev;
-    mxd_netprobe *p = arg;
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    finish(p, err ? from_errno(err) : MXD_NC_CONNECTED);
-}
+static void on_expired(void *arg) { finish(arg, MXD_NC_TIMEOUT); }
 
-static void on_timeout(mxd_loop *loop, void *arg)
-{
-    (void)loop;
-    mxd_netprobe *p = arg;
-    p->timer = 0;
-    finish(p, MXD_NC_TIMEOUT);
-}
+static const mxd_conn_ops netprobe_ops = {
+    .connected = on_connected,
+    .failed = on_failed,
+    .expired = on_expired,
+};
 
 mxd_netprobe *mxd_netprobe_start(mxd_loop *loop, mxd_nconn *out, unsigned timeout_ms,
                                  void (*done)(void *), void *arg)
 {
     mxd_netprobe *p = calloc(1, sizeof *p);
-    if (!p) {
+    /* The connection reports nothing before the loop runs: p is filled in after. */
+    if (!p || !(p->conn = mxd_conn_open(loop, &out->addr, out->port, timeout_ms, &netprobe_ops, p))) {
+        free(p);
         out->state = MXD_NC_NOT_RUN;
         return NULL;
     }
-    p->loop = loop;
-    p->fd = -1;
     p->out = out;
     p->done = done;
     p->arg = arg;
     p->started = mxd_now_ms();
     out->state = MXD_NC_RUNNING;
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (out->addr.family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)out->port);
-        memcpy(&s6->sin6_addr, out->addr.bytes, 16);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)out->port);
-        memcpy(&s4->sin_addr, out->addr.bytes, 4);
-        sl = sizeof *s4;
-    }
-    p->fd = socket(out->addr.family == AF_INET6 ? AF_INET6 : AF_INET,
-                   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (p->fd < 0) {
-        finish(p, MXD_NC_UNREACHABLE);
-        return p;
-    }
-    if (connect(p->fd, (struct sockaddr *)&ss, sl) == 0) {
-        finish(p, MXD_NC_CONNECTED);
-        return p;
-    }
-    if (errno != EINPROGRESS) {
-        finish(p, from_errno(errno));
-        return p;
-    }
-    p->timer = mxd_loop_timer(loop, timeout_ms, on_timeout, p);
-    if (mxd_loop_watch(loop, p->fd, MXD_EV_WRITE, on_io, p) < 0)
-        finish(p, MXD_NC_UNREACHABLE);
     return p;
 }
 
@@ -156,5 +90,6 @@ void mxd_netprobe_cancel(mxd_netprobe *p)
         p->out->state = MXD_NC_TIMEOUT;
         p->out->ms = (uint32_t)(mxd_now_ms() - p->started);
     }
-    release(p);
+    mxd_conn_free(p->conn);
+    free(p);
 }

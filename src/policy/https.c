@@ -7,22 +7,16 @@
  * stage. Completion is reported from a fresh loop turn, never from inside a call
  * the owner made, so owners need not guard against re-entrancy.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdarg.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "mxd/conn.h"
 #include "mxd/https.h"
 #include "mxd/tls.h"
 #include "mxd/sanitize.h"
@@ -439,12 +433,9 @@ typedef enum { S_CONNECT, S_TLS, S_REQUEST, S_HEAD, S_BODY } gstate;
 static const char *const stage_names[] = { "connect", "tls", "request", "response", "body" };
 
 struct mxd_https_get {
-    mxd_loop *loop;
+    mxd_conn *conn;
     SSL_CTX *ctx;
-    SSL *ssl;
-    int fd;
     gstate st;
-    uint64_t timer;
     unsigned timeout_ms;
     size_t max_body;
     uint64_t started;
@@ -453,56 +444,33 @@ struct mxd_https_get {
     mxd_sb in;           /* response bytes until the head is complete */
     mxd_http_head head;
     mxd_http_body body;
-    bool want_write;     /* the last SSL call needs the socket writable */
     bool finished;
     mxd_https_response *out;
     void (*done)(void *);
     void *arg;
 };
 
-static void on_io(mxd_loop *loop, int fd, unsigned ev, void *arg);
-static void on_timeout(mxd_loop *loop, void *arg);
-static void finish(mxd_https_get *g, mxd_https_end end, const char *error);
-
-static void rearm(mxd_https_get *g)
+/* Enters a stage with a deadline of its own: bytes trickling in do not move it. */
+static void stage(mxd_https_get *g, gstate st)
 {
-    if (g->timer)
-        mxd_loop_cancel(g->loop, g->timer);
-    g->timer = mxd_loop_timer(g->loop, g->timeout_ms, on_timeout, g);
-}
-
-static void watch(mxd_https_get *g)
-{
-    /* connect() completes on writability; after that, OpenSSL says which way it
-     * is blocked (a handshake or a write may well wait for the peer's bytes). */
-    unsigned ev = g->st == S_CONNECT || g->want_write ? MXD_EV_WRITE : MXD_EV_READ;
-    if (mxd_loop_watch(g->loop, g->fd, ev, on_io, g) < 0)
-        finish(g, MXD_HTTPS_CONNECT_FAILED, "out of memory");
+    g->st = st;
+    mxd_conn_deadline(g->conn, g->timeout_ms);
 }
 
 static void release(mxd_https_get *g)
 {
-    if (g->timer)
-        mxd_loop_cancel(g->loop, g->timer);
-    if (g->fd >= 0) {
-        mxd_loop_unwatch(g->loop, g->fd);
-        close(g->fd);
-    }
-    SSL_free(g->ssl);
-    ERR_clear_error();
+    mxd_conn_free(g->conn);
     mxd_sb_free(&g->req);
     mxd_sb_free(&g->in);
     mxd_http_body_free(&g->body);
     free(g);
 }
 
-static void deliver(mxd_loop *loop, void *arg)
+static void deliver(void *arg)
 {
-    (void)loop;
     mxd_https_get *g = arg;
     void (*done)(void *) = g->done;
     void *darg = g->arg;
-    g->timer = 0;
     release(g);
     done(darg);
 }
@@ -520,98 +488,18 @@ static void finish(mxd_https_get *g, mxd_https_end end, const char *error)
     o->total_ms = (uint32_t)(mxd_now_ms() - g->started);
     if (end == MXD_HTTPS_OK)
         o->body = mxd_http_body_take(&g->body, &o->body_len);
-    if (g->fd >= 0) {
-        /* A quiet close: nothing more is owed to a server we are done with. */
-        mxd_loop_unwatch(g->loop, g->fd);
-        close(g->fd);
-        g->fd = -1;
-    }
-    if (g->timer)
-        mxd_loop_cancel(g->loop, g->timer);
-    g->timer = mxd_loop_timer(g->loop, 0, deliver, g);
+    mxd_conn_close(g->conn, deliver, g);
 }
 
-static const char *ossl_reason(char *buf, size_t cap, const char *fallback)
+/* What the body decoder said: done, more to come, or why it stopped. */
+static void body_step(mxd_https_get *g, int rc)
 {
-    unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (!e)
-        return fallback;
-    ERR_error_string_n(e, buf, cap);
-    return buf;
-}
-
-/* ---- stages ---- */
-
-static void send_request(mxd_https_get *g);
-
-static void tls_step(mxd_https_get *g)
-{
-    ERR_clear_error();
-    g->want_write = false;
-    int rc = SSL_connect(g->ssl);
-    if (rc == 1) {
-        snprintf(g->out->tls_version, sizeof g->out->tls_version, "%s", SSL_get_version(g->ssl));
-        g->st = S_REQUEST;
-        rearm(g);
-        send_request(g);
-        return;
-    }
-    int e = SSL_get_error(g->ssl, rc);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        g->want_write = e == SSL_ERROR_WANT_WRITE;
-        watch(g);
-        return;
-    }
-    long v = SSL_get_verify_result(g->ssl);
-    char buf[256];
-    if (v != X509_V_OK) {
-        g->out->cert_error = v;
-        snprintf(buf, sizeof buf, "certificate not accepted: %s",
-                 X509_verify_cert_error_string(v));
-        ERR_clear_error();
-        finish(g, MXD_HTTPS_CERT_INVALID, buf);
-        return;
-    }
-    if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ||
-        (e == SSL_ERROR_SSL &&
-         ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-        int err = e == SSL_ERROR_SYSCALL ? errno : 0;
-        ERR_clear_error();
-        snprintf(buf, sizeof buf, "the server closed the connection during the TLS handshake%s%s",
-                 err ? ": " : "", err ? strerror(err) : "");
-        finish(g, MXD_HTTPS_CLOSED, buf);
-        return;
-    }
-    char why[200];
-    snprintf(buf, sizeof buf, "TLS handshake failed: %s",
-             ossl_reason(why, sizeof why, "unknown reason"));
-    finish(g, MXD_HTTPS_TLS_FAILED, buf);
-}
-
-static void send_request(mxd_https_get *g)
-{
-    while (g->req.len) {
-        ERR_clear_error();
-        g->want_write = false;
-        int rc = SSL_write(g->ssl, g->req.buf, (int)g->req.len);
-        if (rc > 0) {
-            mxd_sb_consume(&g->req, (size_t)rc);
-            continue;
-        }
-        int e = SSL_get_error(g->ssl, rc);
-        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-            g->want_write = e == SSL_ERROR_WANT_WRITE;
-            watch(g);
-            return;
-        }
-        ERR_clear_error();
-        finish(g, MXD_HTTPS_CLOSED, "the connection broke while sending the request");
-        return;
-    }
-    g->st = S_HEAD;
-    rearm(g);
-    watch(g);
+    if (rc == MXD_HTTP_DONE)
+        finish(g, MXD_HTTPS_OK, NULL);
+    else if (rc == MXD_HTTP_TOO_LARGE)
+        finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
+    else if (rc == MXD_HTTP_BAD)
+        finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
 }
 
 /* The head is complete: decide whether a body is wanted at all. */
@@ -644,30 +532,19 @@ static void on_head(mxd_https_get *g, size_t head_len)
         finish(g, MXD_HTTPS_CONTENT_TYPE, buf);
         return;
     }
-    g->st = S_BODY;
-    rearm(g);
+    stage(g, S_BODY);
     int rc = mxd_http_body_init(&g->body, h, g->max_body);
     if (rc == MXD_HTTP_MORE && g->in.len > head_len)
         rc = mxd_http_body_feed(&g->body, g->in.buf + head_len, g->in.len - head_len);
     mxd_sb_clear(&g->in);
-    if (rc == MXD_HTTP_DONE)
-        finish(g, MXD_HTTPS_OK, NULL);
-    else if (rc == MXD_HTTP_TOO_LARGE)
-        finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
-    else if (rc == MXD_HTTP_BAD)
-        finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
+    body_step(g, rc);
 }
 
-static void got_bytes(mxd_https_get *g, const char *data, size_t n)
+static void on_data(void *arg, const char *data, size_t n)
 {
+    mxd_https_get *g = arg;
     if (g->st == S_BODY) {
-        int rc = mxd_http_body_feed(&g->body, data, n);
-        if (rc == MXD_HTTP_DONE)
-            finish(g, MXD_HTTPS_OK, NULL);
-        else if (rc == MXD_HTTP_TOO_LARGE)
-            finish(g, MXD_HTTPS_TOO_LARGE, g->body.error);
-        else if (rc == MXD_HTTP_BAD)
-            finish(g, MXD_HTTPS_PROTOCOL, g->body.error);
+        body_step(g, mxd_http_body_feed(&g->body, data, n));
         return;
     }
     mxd_sb_append(&g->in, data, n);
@@ -695,20 +572,20 @@ static void got_bytes(mxd_https_get *g, const char *data, size_t n)
     }
 }
 
-static void on_eof(mxd_https_get *g, int err)
+static void on_eof(mxd_https_get *g, mxd_conn_err err, const char *text)
 {
-    char buf[200];
+    char buf[300];
     if (g->st == S_BODY) {
         if (mxd_http_body_eof(&g->body) == MXD_HTTP_DONE)
             finish(g, MXD_HTTPS_OK, NULL);
         else
-            finish(g, MXD_HTTPS_CLOSED, err ? strerror(err) : g->body.error);
+            finish(g, MXD_HTTPS_CLOSED, err == MXD_CONN_CLOSED ? g->body.error : text);
         return;
     }
-    if (err == ECONNRESET)
+    if (err == MXD_CONN_RESET)
         snprintf(buf, sizeof buf, "the server reset the connection before answering");
-    else if (err)
-        snprintf(buf, sizeof buf, "the connection broke before an answer came: %s", strerror(err));
+    else if (err != MXD_CONN_CLOSED)
+        snprintf(buf, sizeof buf, "the connection broke before an answer came: %s", text);
     else if (g->in.len)
         snprintf(buf, sizeof buf, "the server closed the connection in the middle of its answer");
     else
@@ -716,92 +593,74 @@ static void on_eof(mxd_https_get *g, int err)
     finish(g, MXD_HTTPS_CLOSED, buf);
 }
 
-static void read_response(mxd_https_get *g)
+/* ---- what the connection reports ---- */
+
+static void on_connected(void *arg)
 {
-    char buf[READ_CHUNK];
-    while (!g->finished) {
-        ERR_clear_error();
-        g->want_write = false;
-        int rc = SSL_read(g->ssl, buf, sizeof buf);
-        if (rc > 0) {
-            got_bytes(g, buf, (size_t)rc);
-            continue;
-        }
-        int e = SSL_get_error(g->ssl, rc);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            g->want_write = e == SSL_ERROR_WANT_WRITE;
-            watch(g);
+    mxd_https_get *g = arg;
+    g->out->connect_ms = (uint32_t)(mxd_now_ms() - g->started);
+    stage(g, S_TLS);
+    if (mxd_conn_start_tls(g->conn, g->ctx, g->host, MXD_CONN_CHECK_HOST) < 0)
+        finish(g, MXD_HTTPS_TLS_FAILED, "could not set up TLS");
+}
+
+static void on_secured(void *arg)
+{
+    mxd_https_get *g = arg;
+    snprintf(g->out->tls_version, sizeof g->out->tls_version, "%s",
+             SSL_get_version(mxd_conn_ssl(g->conn)));
+    stage(g, S_REQUEST);
+    mxd_conn_send(g->conn, g->req.buf, g->req.len);
+}
+
+static void on_sent(void *arg)
+{
+    mxd_https_get *g = arg;
+    if (g->st == S_REQUEST)
+        stage(g, S_HEAD);
+}
+
+static void on_failed(void *arg, mxd_conn_err err, const char *text)
+{
+    mxd_https_get *g = arg;
+    char buf[300];
+    switch (g->st) {
+    case S_CONNECT:
+        if (err == MXD_CONN_RESET) {
+            /* Set up, then reset at once: the server's answer, not a missing route. */
+            finish(g, MXD_HTTPS_CLOSED, "the server reset the connection as soon as it was set up");
             return;
         }
-        int err = 0;
-        if (e == SSL_ERROR_SYSCALL)
-            err = errno;
-        else if (e == SSL_ERROR_SSL &&
-                 ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
-            err = EPROTO;
-        /* ZERO_RETURN (close_notify) and an EOF without it both end the stream;
-         * framing (Content-Length, chunked) tells whether anything is missing. */
-        ERR_clear_error();
-        on_eof(g, err == EPIPE ? ECONNRESET : err);
+        snprintf(buf, sizeof buf, "cannot connect: %s", text);
+        finish(g, err == MXD_CONN_TIMEOUT ? MXD_HTTPS_TIMEOUT : MXD_HTTPS_CONNECT_FAILED, buf);
+        return;
+    case S_TLS: {
+        /* A refused certificate ends the handshake with an alert; say why. */
+        long v = SSL_get_verify_result(mxd_conn_ssl(g->conn));
+        if (v != X509_V_OK) {
+            g->out->cert_error = v;
+            snprintf(buf, sizeof buf, "certificate not accepted: %s",
+                     X509_verify_cert_error_string(v));
+            finish(g, MXD_HTTPS_CERT_INVALID, buf);
+        } else if (err == MXD_CONN_TLS || err == MXD_CONN_NOMEM) {
+            snprintf(buf, sizeof buf, "TLS handshake failed: %s", text);
+            finish(g, MXD_HTTPS_TLS_FAILED, buf);
+        } else {
+            finish(g, MXD_HTTPS_CLOSED, text);
+        }
         return;
     }
-}
-
-static void on_connected(mxd_https_get *g)
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(g->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err == EINPROGRESS)
+    case S_REQUEST:
+        finish(g, MXD_HTTPS_CLOSED, "the connection broke while sending the request");
         return;
-    if (err == ECONNRESET) {
-        /* Set up, then reset at once: the server's answer, not a missing route. */
-        finish(g, MXD_HTTPS_CLOSED, "the server reset the connection as soon as it was set up");
-        return;
-    }
-    if (err) {
-        char buf[200];
-        snprintf(buf, sizeof buf, "cannot connect: %s", strerror(err));
-        finish(g, err == ETIMEDOUT ? MXD_HTTPS_TIMEOUT : MXD_HTTPS_CONNECT_FAILED, buf);
-        return;
-    }
-    g->out->connect_ms = (uint32_t)(mxd_now_ms() - g->started);
-    g->ssl = SSL_new(g->ctx);
-    if (!g->ssl || SSL_set_fd(g->ssl, g->fd) != 1 ||
-        SSL_set_tlsext_host_name(g->ssl, g->host) != 1 || SSL_set1_host(g->ssl, g->host) != 1) {
-        ERR_clear_error();
-        finish(g, MXD_HTTPS_TLS_FAILED, "could not set up TLS");
-        return;
-    }
-    SSL_set_connect_state(g->ssl);
-    g->st = S_TLS;
-    rearm(g);
-    tls_step(g);
-}
-
-static void on_io(mxd_loop *loop, int fd, unsigned ev, void *arg)
-{
-    (void)loop;
-    (void)fd;
-    (void)ev; /* every step is non-blocking and harmless when not ready */
-    mxd_https_get *g = arg;
-    if (g->finished)
-        return;
-    switch (g->st) {
-    case S_CONNECT: on_connected(g); break;
-    case S_TLS: tls_step(g); break;
-    case S_REQUEST: send_request(g); break;
     case S_HEAD:
-    case S_BODY: read_response(g); break;
+    case S_BODY: on_eof(g, err, text); return;
     }
 }
 
-static void on_timeout(mxd_loop *loop, void *arg)
+static void on_expired(void *arg)
 {
-    (void)loop;
     mxd_https_get *g = arg;
-    g->timer = 0;
     char buf[160];
     static const char *const what[] = { "the connection was not set up",
                                         "the TLS handshake did not finish",
@@ -810,6 +669,15 @@ static void on_timeout(mxd_loop *loop, void *arg)
     snprintf(buf, sizeof buf, "%s within %u ms", what[g->st], g->timeout_ms);
     finish(g, MXD_HTTPS_TIMEOUT, buf);
 }
+
+static const mxd_conn_ops get_ops = {
+    .connected = on_connected,
+    .secured = on_secured,
+    .data = on_data,
+    .sent = on_sent,
+    .failed = on_failed,
+    .expired = on_expired,
+};
 
 /* Host names for SNI and the Host header: letters, digits, '-', '.', '_' only,
  * so nothing in them can break the request line. */
@@ -848,9 +716,7 @@ mxd_https_get *mxd_https_get_start(mxd_loop *loop, SSL_CTX *ctx, const mxd_addr 
     mxd_https_get *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->loop = loop;
     g->ctx = ctx;
-    g->fd = -1;
     g->timeout_ms = timeout_ms ? timeout_ms : 5000;
     g->max_body = max_body ? max_body : DEFAULT_MAX_BODY;
     g->out = out;
@@ -866,44 +732,11 @@ mxd_https_get *mxd_https_get_start(mxd_loop *loop, SSL_CTX *ctx, const mxd_addr 
                   "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mxdoctor/%s\r\n"
                   "Accept: text/plain\r\nConnection: close\r\n\r\n",
                   path, hostport, MXD_VERSION);
-    if (!mxd_sb_ok(&g->req)) {
+    if (!mxd_sb_ok(&g->req) ||
+        !(g->conn = mxd_conn_open(loop, addr, port, g->timeout_ms, &get_ops, g))) {
         release(g);
         return NULL;
     }
-
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (addr->family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        memcpy(&s6->sin6_addr, addr->bytes, 16);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        memcpy(&s4->sin_addr, addr->bytes, 4);
-        sl = sizeof *s4;
-    }
-    char buf[200];
-    g->fd = socket(addr->family == AF_INET6 ? AF_INET6 : AF_INET,
-                   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (g->fd < 0) {
-        snprintf(buf, sizeof buf, "cannot open a socket: %s", strerror(errno));
-        finish(g, MXD_HTTPS_CONNECT_FAILED, buf);
-        return g;
-    }
-    int one = 1;
-    setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(g->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
-        snprintf(buf, sizeof buf, "cannot connect: %s", strerror(errno));
-        finish(g, MXD_HTTPS_CONNECT_FAILED, buf);
-        return g;
-    }
-    rearm(g);
-    watch(g);
     return g;
 }
 

@@ -1,46 +1,33 @@
 /* probe.c — the SMTP probe state machine (see smtpprobe.h). */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "mxd/sanitize.h"
 #include "mxd/smtpprobe.h"
-#include "mxd/smtpreply.h"
+#include "mxd/smtpclient.h"
 #include "mxd/tls.h"
 #include "mxd/strbuf.h"
-
-#define TRANSCRIPT_MAX 16384
 
 typedef enum {
     ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_TLS, ST_EHLO2, ST_QUIT
 } pstate;
 
 struct mxd_smtp_probe {
-    mxd_loop *loop;
+    mxd_conn *conn;
     SSL_CTX *ctx;
-    SSL *ssl;
-    int fd;
     pstate st;
-    uint64_t timer;
     uint64_t started;
     unsigned timeout_ms;
     char host[MXD_NAME_MAX];
     char ehlo[256];
     mxd_smtp *out;
     mxd_smtp_end end_after_quit; /* what the conversation concluded before QUIT */
-    mxd_sb in, outq, transcript;
-    bool want_write;             /* TLS asked to wait for writability */
+    mxd_sb in, transcript;
     bool finished;
     /* certificate verification, collected by the callback */
     int chain_error;
@@ -96,66 +83,30 @@ SSL_CTX *mxd_tls_client_ctx(const X509 *extra_ca)
 
 /* ---- helpers ---- */
 
-static void io_cb(mxd_loop *loop, int fd, unsigned ev, void *arg);
-static void on_timeout(mxd_loop *loop, void *arg);
-
 static void note(mxd_smtp_probe *p, const char *who, const char *line, size_t len)
 {
-    if (p->transcript.len >= TRANSCRIPT_MAX)
-        return;
-    char *clean = mxd_sanitize(line, len, 0, 600);
-    mxd_sb_puts(&p->transcript, who);
-    mxd_sb_puts(&p->transcript, clean ? clean : "");
-    mxd_sb_putc(&p->transcript, '\n');
-    free(clean);
-    if (p->transcript.len >= TRANSCRIPT_MAX)
-        mxd_sb_puts(&p->transcript, "(transcript cut)\n");
-}
-
-static void rearm(mxd_smtp_probe *p)
-{
-    if (p->timer)
-        mxd_loop_cancel(p->loop, p->timer);
-    p->timer = mxd_loop_timer(p->loop, p->timeout_ms, on_timeout, p);
-}
-
-static void update_watch(mxd_smtp_probe *p)
-{
-    unsigned ev = MXD_EV_READ;
-    if (p->st == ST_CONNECT || p->outq.len || p->want_write)
-        ev |= MXD_EV_WRITE;
-    mxd_loop_watch(p->loop, p->fd, ev, io_cb, p);
+    mxd_smtp_note(&p->transcript, who, line, len);
 }
 
 static void release(mxd_smtp_probe *p)
 {
-    if (p->timer)
-        mxd_loop_cancel(p->loop, p->timer);
-    if (p->fd >= 0) {
-        mxd_loop_unwatch(p->loop, p->fd);
-        close(p->fd);
-    }
-    if (p->ssl)
-        SSL_free(p->ssl);
+    mxd_conn_free(p->conn);
     mxd_sb_free(&p->in);
-    mxd_sb_free(&p->outq);
     mxd_sb_free(&p->transcript);
     free(p);
 }
 
-/* Ends the conversation: records the outcome, hands the transcript over, and
- * reports completion from a fresh loop turn so callers never see re-entrancy. */
-static void deliver(mxd_loop *loop, void *arg)
+static void deliver(void *arg)
 {
-    (void)loop;
     mxd_smtp_probe *p = arg;
     void (*done)(void *) = p->done;
     void *darg = p->arg;
-    p->timer = 0;
     release(p);
     done(darg);
 }
 
+/* Ends the conversation: records the outcome, hands the transcript over, and
+ * reports completion from a fresh loop turn so callers never see re-entrancy. */
 static void finish(mxd_smtp_probe *p, mxd_smtp_end end, const char *error)
 {
     if (p->finished)
@@ -168,42 +119,22 @@ static void finish(mxd_smtp_probe *p, mxd_smtp_end end, const char *error)
     o->total_ms = (uint32_t)(mxd_now_ms() - p->started);
     o->state = MXD_SMTP_DONE;
     o->transcript = mxd_sb_take(&p->transcript);
-    if (p->fd >= 0) {
-        mxd_loop_unwatch(p->loop, p->fd);
-        close(p->fd);
-        p->fd = -1;
-    }
-    if (p->timer)
-        mxd_loop_cancel(p->loop, p->timer);
-    p->timer = mxd_loop_timer(p->loop, 0, deliver, p);
+    mxd_conn_close(p->conn, deliver, p);
 }
-
-static void flush(mxd_smtp_probe *p);
 
 static void send_cmd(mxd_smtp_probe *p, pstate next, const char *cmd)
 {
     note(p, "C: ", cmd, strlen(cmd));
-    mxd_sb_puts(&p->outq, cmd);
-    mxd_sb_puts(&p->outq, "\r\n");
+    mxd_conn_send(p->conn, cmd, strlen(cmd));
+    mxd_conn_send(p->conn, "\r\n", 2);
     p->st = next;
-    rearm(p);
-    flush(p);
+    mxd_conn_deadline(p->conn, p->timeout_ms);
 }
 
 static void quit(mxd_smtp_probe *p, mxd_smtp_end end_after)
 {
     p->end_after_quit = end_after;
     send_cmd(p, ST_QUIT, "QUIT");
-}
-
-static const char *ssl_error_text(char *buf, size_t cap)
-{
-    unsigned long e = ERR_get_error();
-    if (!e)
-        return "the TLS connection failed";
-    ERR_error_string_n(e, buf, cap);
-    ERR_clear_error();
-    return buf;
 }
 
 /* ---- certificate inspection ---- */
@@ -220,7 +151,7 @@ static time_t asn1_to_time(const ASN1_TIME *t)
 static void inspect_cert(mxd_smtp_probe *p)
 {
     mxd_cert *c = &p->out->cert;
-    X509 *cert = SSL_get1_peer_certificate(p->ssl);
+    X509 *cert = SSL_get1_peer_certificate(mxd_conn_ssl(p->conn));
     if (!cert)
         return;
     c->present = true;
@@ -363,217 +294,91 @@ static void parse_input(mxd_smtp_probe *p)
 {
     while (!p->finished && p->st != ST_TLS && p->in.len) {
         mxd_smtp_reply r;
-        size_t used = 0;
-        mxd_reply_status s = mxd_smtp_reply_parse(p->in.buf, p->in.len, &r, &used);
+        mxd_reply_status s = mxd_smtp_take_reply(&p->in, &p->transcript, p->st == ST_STARTTLS,
+                                                 &r, &p->out->injected_bytes);
         if (s == MXD_REPLY_NEED_MORE)
             return;
         if (s != MXD_REPLY_OK) {
-            note(p, "S: ", p->in.buf, p->in.len > 200 ? 200 : p->in.len);
             finish(p, MXD_SMTP_END_PROTOCOL,
                    s == MXD_REPLY_TOO_LONG ? "reply too long" : "not an SMTP reply");
             return;
-        }
-        for (size_t i = 0; i < r.nlines; i++) {
-            char line[MXD_SMTP_MAX_LINE + 8];
-            snprintf(line, sizeof line, "%d%c", r.code, i + 1 < r.nlines ? '-' : ' ');
-            memcpy(line + 4, r.lines[i], r.lens[i]); /* lens[i] <= MXD_SMTP_MAX_LINE */
-            note(p, "S: ", line, 4 + r.lens[i]);
-        }
-        mxd_sb_consume(&p->in, used);
-        if (p->st == ST_STARTTLS && r.code == 220 && p->in.len) {
-            /* Anything after the 220 was sent before TLS: a plaintext injection. */
-            p->out->injected_bytes = p->in.len;
-            note(p, "!: ", "bytes after 220 to STARTTLS discarded", 38);
-            mxd_sb_clear(&p->in);
         }
         on_reply(p, &r);
         mxd_smtp_reply_free(&r);
     }
 }
 
-static void tls_step(mxd_smtp_probe *p)
-{
-    ERR_clear_error();
-    int rc = SSL_connect(p->ssl);
-    if (rc == 1) {
-        mxd_smtp *o = p->out;
-        o->tls_ok = true;
-        p->want_write = false;
-        snprintf(o->tls_version, sizeof o->tls_version, "%s", SSL_get_version(p->ssl));
-        snprintf(o->tls_cipher, sizeof o->tls_cipher, "%s", SSL_get_cipher_name(p->ssl));
-        inspect_cert(p);
-        note(p, "!: ", "TLS established", 15);
-        free_ext(o); /* capabilities from before TLS no longer count */
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "EHLO %s", p->ehlo);
-        send_cmd(p, ST_EHLO2, cmd);
-        return;
-    }
-    int e = SSL_get_error(p->ssl, rc);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        p->want_write = e == SSL_ERROR_WANT_WRITE;
-        update_watch(p);
-        return;
-    }
-    char buf[256];
-    const char *why = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN
-                          ? "the server closed the connection during the TLS handshake"
-                          : ssl_error_text(buf, sizeof buf);
-    note(p, "!: ", why, strlen(why));
-    finish(p, MXD_SMTP_END_TLS_FAILED, why);
-}
-
 static void start_tls(mxd_smtp_probe *p)
 {
     p->st = ST_TLS;
-    rearm(p);
-    p->ssl = SSL_new(p->ctx);
-    if (!p->ssl || SSL_set_fd(p->ssl, p->fd) != 1) {
+    mxd_conn_deadline(p->conn, p->timeout_ms);
+    if (mxd_conn_start_tls(p->conn, p->ctx, p->host, 0) < 0) {
         finish(p, MXD_SMTP_END_TLS_FAILED, "could not start TLS");
         return;
     }
-    SSL_set_ex_data(p->ssl, ex_index, p);
-    if (p->host[0])
-        SSL_set_tlsext_host_name(p->ssl, p->host);
-    tls_step(p);
+    SSL_set_ex_data(mxd_conn_ssl(p->conn), ex_index, p); /* for verify_cb */
 }
 
-static void flush(mxd_smtp_probe *p)
-{
-    while (!p->finished && p->outq.len) {
-        ssize_t n;
-        if (p->ssl) {
-            ERR_clear_error();
-            int rc = SSL_write(p->ssl, p->outq.buf, (int)p->outq.len);
-            if (rc <= 0) {
-                int e = SSL_get_error(p->ssl, rc);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
-                    break;
-                finish(p, MXD_SMTP_END_CLOSED, "the TLS connection broke while sending");
-                return;
-            }
-            n = rc;
-        } else {
-            n = send(p->fd, p->outq.buf, p->outq.len, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                    break;
-                finish(p, MXD_SMTP_END_CLOSED, strerror(errno));
-                return;
-            }
-        }
-        mxd_sb_consume(&p->outq, (size_t)n);
-    }
-    if (!p->finished)
-        update_watch(p);
-}
+/* ---- what the connection reports ---- */
 
-static void read_input(mxd_smtp_probe *p)
+static void on_connected(void *arg)
 {
-    char buf[4096];
-    for (;;) {
-        ssize_t n;
-        if (p->ssl) {
-            ERR_clear_error();
-            int rc = SSL_read(p->ssl, buf, sizeof buf);
-            if (rc <= 0) {
-                int e = SSL_get_error(p->ssl, rc);
-                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-                    break;
-                n = e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-                if (n < 0)
-                    errno = ECONNRESET;
-            } else {
-                n = rc;
-            }
-        } else {
-            n = recv(p->fd, buf, sizeof buf, 0);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-                break;
-        }
-        if (n <= 0) {
-            if (p->st == ST_QUIT) {
-                finish(p, p->end_after_quit, NULL);
-            } else {
-                parse_input(p); /* a reply may be complete just before the close */
-                finish(p, MXD_SMTP_END_CLOSED,
-                       n == 0 ? "the server closed the connection" : strerror(errno));
-            }
-            return;
-        }
-        if (p->in.len + (size_t)n > MXD_SMTP_MAX_REPLY + MXD_SMTP_MAX_LINE) {
-            finish(p, MXD_SMTP_END_PROTOCOL, "reply too long");
-            return;
-        }
-        mxd_sb_append(&p->in, buf, (size_t)n);
-        parse_input(p);
-        if (p->finished || p->st == ST_TLS)
-            return;
-    }
-    if (p->st == ST_TLS)
-        return;
-}
-
-static void on_connected(mxd_smtp_probe *p)
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err) {
-        mxd_smtp_end end = err == ECONNREFUSED ? MXD_SMTP_END_REFUSED
-                           : err == ETIMEDOUT  ? MXD_SMTP_END_CONNECT_TIMEOUT
-                                               : MXD_SMTP_END_UNREACHABLE;
-        finish(p, end, strerror(err));
-        return;
-    }
+    mxd_smtp_probe *p = arg;
     p->out->connect_ms = (uint32_t)(mxd_now_ms() - p->started);
     note(p, "!: ", "connected", 9);
-    if (!p->ehlo[0]) {
-        /* No name given: greet with our own address literal (RFC 5321 §4.1.3),
-         * which is always syntactically valid, unlike a guessed host name. */
-        struct sockaddr_storage me = { .ss_family = AF_INET };
-        socklen_t ml = sizeof me;
-        char a[INET6_ADDRSTRLEN] = "127.0.0.1";
-        if (getsockname(p->fd, (struct sockaddr *)&me, &ml) == 0) {
-            if (me.ss_family == AF_INET6)
-                inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, a, sizeof a);
-            else
-                inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, a, sizeof a);
-        }
-        snprintf(p->ehlo, sizeof p->ehlo, me.ss_family == AF_INET6 ? "[IPv6:%s]" : "[%s]", a);
-    }
+    mxd_smtp_default_ehlo(p->conn, p->ehlo, sizeof p->ehlo);
     p->st = ST_GREETING;
-    rearm(p);
-    update_watch(p);
+    mxd_conn_deadline(p->conn, p->timeout_ms);
 }
 
-static void io_cb(mxd_loop *loop, int fd, unsigned ev, void *arg)
+static void on_secured(void *arg)
 {
-    (void)loop;
-    (void)fd;
     mxd_smtp_probe *p = arg;
-    if (p->finished)
-        return;
-    if (p->st == ST_CONNECT) {
-        on_connected(p);
-        return;
-    }
-    if (p->st == ST_TLS) {
-        tls_step(p);
-        return;
-    }
-    if ((ev & MXD_EV_WRITE) && p->outq.len)
-        flush(p);
-    if (!p->finished && (ev & (MXD_EV_READ | MXD_EV_ERROR)))
-        read_input(p);
+    mxd_smtp *o = p->out;
+    SSL *ssl = mxd_conn_ssl(p->conn);
+    o->tls_ok = true;
+    snprintf(o->tls_version, sizeof o->tls_version, "%s", SSL_get_version(ssl));
+    snprintf(o->tls_cipher, sizeof o->tls_cipher, "%s", SSL_get_cipher_name(ssl));
+    inspect_cert(p);
+    note(p, "!: ", "TLS established", 15);
+    free_ext(o); /* capabilities from before TLS no longer count */
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "EHLO %s", p->ehlo);
+    send_cmd(p, ST_EHLO2, cmd);
 }
 
-static void on_timeout(mxd_loop *loop, void *arg)
+static void on_data(void *arg, const char *buf, size_t n)
 {
-    (void)loop;
     mxd_smtp_probe *p = arg;
-    p->timer = 0;
+    if (p->in.len + n > MXD_SMTP_MAX_REPLY + MXD_SMTP_MAX_LINE) {
+        finish(p, MXD_SMTP_END_PROTOCOL, "reply too long");
+        return;
+    }
+    mxd_sb_append(&p->in, buf, n);
+    parse_input(p);
+}
+
+static void on_failed(void *arg, mxd_conn_err err, const char *text)
+{
+    mxd_smtp_probe *p = arg;
+    switch (p->st) {
+    case ST_CONNECT:
+        finish(p, err == MXD_CONN_REFUSED  ? MXD_SMTP_END_REFUSED
+                  : err == MXD_CONN_TIMEOUT ? MXD_SMTP_END_CONNECT_TIMEOUT
+                                            : MXD_SMTP_END_UNREACHABLE, text);
+        break;
+    case ST_TLS:
+        note(p, "!: ", text, strlen(text));
+        finish(p, MXD_SMTP_END_TLS_FAILED, text);
+        break;
+    case ST_QUIT: finish(p, p->end_after_quit, NULL); break;
+    default: finish(p, MXD_SMTP_END_CLOSED, text); break;
+    }
+}
+
+static void on_expired(void *arg)
+{
+    mxd_smtp_probe *p = arg;
     switch (p->st) {
     case ST_CONNECT: finish(p, MXD_SMTP_END_CONNECT_TIMEOUT, "no answer to the connection"); break;
     case ST_GREETING:
@@ -589,17 +394,26 @@ static void on_timeout(mxd_loop *loop, void *arg)
     }
 }
 
+static const mxd_conn_ops probe_ops = {
+    .connected = on_connected,
+    .secured = on_secured,
+    .data = on_data,
+    .failed = on_failed,
+    .expired = on_expired,
+};
+
 mxd_smtp_probe *mxd_smtp_probe_start(mxd_loop *loop, SSL_CTX *ctx, const mxd_addr *addr,
                                      unsigned port, const char *host, const char *ehlo_name,
                                      unsigned timeout_ms, mxd_smtp *out,
                                      void (*done)(void *), void *arg)
 {
     mxd_smtp_probe *p = calloc(1, sizeof *p);
-    if (!p)
+    /* The connection reports nothing before the loop runs: p is filled in after. */
+    if (!p || !(p->conn = mxd_conn_open(loop, addr, port, timeout_ms, &probe_ops, p))) {
+        free(p);
         return NULL;
-    p->loop = loop;
+    }
     p->ctx = ctx;
-    p->fd = -1;
     p->timeout_ms = timeout_ms;
     p->out = out;
     p->done = done;
@@ -607,41 +421,9 @@ mxd_smtp_probe *mxd_smtp_probe_start(mxd_loop *loop, SSL_CTX *ctx, const mxd_add
     p->started = mxd_now_ms();
     snprintf(p->host, sizeof p->host, "%s", host);
     snprintf(p->ehlo, sizeof p->ehlo, "%s", ehlo_name ? ehlo_name : "");
-    out->state = MXD_SMTP_RUNNING;
     p->st = ST_CONNECT;
-
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (addr->family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        memcpy(&s6->sin6_addr, addr->bytes, 16);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        memcpy(&s4->sin_addr, addr->bytes, 4);
-        sl = sizeof *s4;
-    }
-    p->fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (p->fd < 0) {
-        finish(p, MXD_SMTP_END_UNREACHABLE, strerror(errno));
-        return p;
-    }
-    int one = 1;
-    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     note(p, "!: ", "connecting", 10);
-    if (connect(p->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
-        int e = errno;
-        finish(p, e == ECONNREFUSED ? MXD_SMTP_END_REFUSED : MXD_SMTP_END_UNREACHABLE,
-               strerror(e));
-        return p;
-    }
-    rearm(p);
-    update_watch(p);
+    out->state = MXD_SMTP_RUNNING;
     return p;
 }
 
