@@ -127,7 +127,9 @@ typedef struct mxd_bounce {
     size_t n;
     char *sender;         /* owned, sanitised envelope sender when the input names
                              it (X-Postfix-Sender, from=<...>, MAIL FROM:<...>); NULL */
-    bool truncated;       /* the input was longer than MXD_BOUNCE_MAX_INPUT */
+    bool truncated;       /* the input was longer than MXD_BOUNCE_MAX_INPUT, or its
+                             decoded MIME text was (then cut there) */
+    bool mime;            /* the input held a MIME message, read as its parts' text */
     bool capped;          /* more than MXD_BOUNCE_MAX_STATUSES statuses: rest dropped */
 } mxd_bounce;
 
