@@ -71,11 +71,15 @@ typedef struct mxd_mime_text {
 /* Looks for a MIME message in len bytes of untrusted text (borrowed, not kept;
  * need not be NUL-terminated; any bytes): a header block with Content-Type,
  * Content-Transfer-Encoding or MIME-Version at the start of the text or after a
- * blank line, or a multipart delimiter line ("--boundary") followed by such
- * headers (a paste of a message's body only). Returns 1 and fills *out with the
- * text described above (the caller frees it with mxd_mime_text_free()); 0 when
- * there is no such message (*out is then empty: read the input as it is); -1
- * when memory ran out (*out empty). max_out > 0. */
+ * blank line, or a multipart delimiter line ("--boundary", no white space in
+ * it) followed by a part's headers (a paste of a message's body only). After
+ * other text, a header block counts only when a mail system wrote the message
+ * (From mailer-daemon, postmaster, MicrosoftExchange..., or a multipart/report):
+ * below a bounce pasted as text, another message is its returned original.
+ * Returns 1 and fills *out with the text described above (the caller frees it
+ * with mxd_mime_text_free()); 0 when there is no such message or it gives no
+ * text at all (*out is then empty: read the input as it is); -1 when memory
+ * ran out (*out empty). max_out > 0. */
 int mxd_mime_decode(const void *in, size_t len, size_t max_out, mxd_mime_text *out);
 void mxd_mime_text_free(mxd_mime_text *t);
 
@@ -95,15 +99,19 @@ size_t mxd_qp_decode(const char *in, size_t n, char *out);
 size_t mxd_base64_decode(const char *in, size_t n, unsigned char *out);
 
 /* Appends n bytes of in (borrowed) in the named charset (a MIME charset label,
- * any case, NUL-terminated; NULL or "" means US-ASCII) to out as UTF-8.
- * Returns false when the label is not one this module converts: the bytes were
- * then appended as they are. Allocation failure is left in out (mxd_sb_ok). */
+ * any case, NUL-terminated, borrowed; NULL or "" means US-ASCII) to out as
+ * UTF-8. Returns false when the label is not one this module converts, or
+ * iconv lacks its module: the bytes were then appended as they are.
+ * Allocation failure is left in out (mxd_sb_ok). */
 bool mxd_charset_to_utf8(const char *charset, const void *in, size_t n, mxd_sb *out);
 
-/* Appends a header field's value (n bytes of in, borrowed, unfolded or not) to
+/* Appends a header field's value (n bytes of in, borrowed, folded or not) to
  * out with its RFC 2047 encoded-words ("=?UTF-8?B?...?=", "=?ISO-2022-JP?Q?...?=")
- * decoded to UTF-8; white space between adjacent encoded-words is dropped, a
- * malformed one is kept as it is, and line breaks and tabs become spaces. */
+ * decoded to UTF-8, adjacent words of one charset joined before conversion
+ * (a character may be cut between them). White space between adjacent
+ * encoded-words is dropped and a malformed word is kept as it is. The value
+ * comes out on one line: folding line breaks are dropped, tabs become spaces,
+ * and so do line breaks and tabs inside a decoded word. */
 void mxd_mime_header_decode(const char *in, size_t n, mxd_sb *out);
 
 /* Appends the text of n bytes of HTML (in, borrowed) to out: tags removed

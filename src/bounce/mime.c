@@ -437,7 +437,7 @@ static size_t encoded_word(const char *s, size_t n, size_t i, wordrun *r, mxd_sb
         *star = '\0';
     if (r->runs >= MAX_WORD_RUNS)
         return i; /* enough conversions for one header: the rest stays as it is */
-    if (strcmp(r->charset, name) != 0 || (r->charset[0] == '\0' && r->bytes.len == 0)) {
+    if (strcmp(r->charset, name) != 0) {
         run_flush(r, out);
         snprintf(r->charset, sizeof r->charset, "%s", name);
     }
@@ -1040,8 +1040,9 @@ static bool from_mail_system(const char *s, const entity *h)
         return true;
     static const char *const senders[] = { "mailer-daemon", "postmaster", "microsoftexchange",
                                            "mail delivery" };
+    size_t n = h->from_e - h->from_b < MAX_HEADER ? h->from_e - h->from_b : MAX_HEADER;
     for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++)
-        if (ci_has(s + h->from_b, h->from_e - h->from_b, senders[i]))
+        if (ci_has(s + h->from_b, n, senders[i]))
             return true;
     return false;
 }
@@ -1081,11 +1082,31 @@ static int alt_rank(const entity *h)
     return 0;
 }
 
+/* The parts of one multipart: walked as they come, or, for an alternative,
+ * kept to choose one at the end. */
+typedef struct parts {
+    walker *w;
+    const char *s;
+    int depth;
+    const char *sub;
+    bool alt;
+    size_t b[MAX_ALTERNATIVES], e[MAX_ALTERNATIVES], n;
+} parts;
+
+static void part(parts *p, size_t b, size_t e)
+{
+    if (!p->alt) {
+        walk(p->w, p->s, b, e, p->depth + 1, p->sub, NULL);
+    } else if (p->n < MAX_ALTERNATIVES) {
+        p->b[p->n] = b;
+        p->e[p->n++] = e;
+    }
+}
+
 static void walk_multipart(walker *w, const char *s, size_t b, size_t e, const entity *h, int depth,
                            const char *sub)
 {
-    bool alt = strcmp(sub, "alternative") == 0;
-    size_t alt_b[MAX_ALTERNATIVES], alt_e[MAX_ALTERNATIVES], nalt = 0;
+    parts p = { w, s, depth, sub, strcmp(sub, "alternative") == 0, { 0 }, { 0 }, 0 };
     size_t start = SIZE_MAX; /* where the current part began */
     bool closed = false;
     for (size_t i = b; i < e && !w->stop;) {
@@ -1102,14 +1123,7 @@ static void walk_multipart(walker *w, const char *s, size_t b, size_t e, const e
                 pe--;
             if (pe > start && s[pe - 1] == '\r')
                 pe--;
-            if (alt) {
-                if (nalt < MAX_ALTERNATIVES) {
-                    alt_b[nalt] = start;
-                    alt_e[nalt++] = pe;
-                }
-            } else {
-                walk(w, s, start, pe, depth + 1, sub, NULL);
-            }
+            part(&p, start, pe);
         }
         if (close) {
             closed = true;
@@ -1128,28 +1142,21 @@ static void walk_multipart(walker *w, const char *s, size_t b, size_t e, const e
             return;
         }
         w->flags |= MXD_MIME_UNCLOSED;
-        if (alt) {
-            if (nalt < MAX_ALTERNATIVES) {
-                alt_b[nalt] = start;
-                alt_e[nalt++] = e;
-            }
-        } else {
-            walk(w, s, start, e, depth + 1, sub, NULL);
-        }
+        part(&p, start, e);
     }
-    if (alt && nalt > 0) {
+    if (p.alt && p.n > 0) {
         size_t best = 0;
         int rank = -1;
-        for (size_t k = 0; k < nalt; k++) {
+        for (size_t k = 0; k < p.n; k++) {
             entity ph;
-            read_headers(s, alt_b[k], alt_e[k], &ph);
+            read_headers(s, p.b[k], p.e[k], &ph);
             int r = alt_rank(&ph);
             if (r > rank) {
                 rank = r;
                 best = k;
             }
         }
-        walk(w, s, alt_b[best], alt_e[best], depth + 1, sub, NULL);
+        walk(w, s, p.b[best], p.e[best], depth + 1, sub, NULL);
     }
 }
 

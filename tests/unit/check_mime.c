@@ -377,11 +377,49 @@ static void expect_same(const mxd_bounce *a, const mxd_bounce *b)
     }
 }
 
+/* ---- the building blocks: what each gives for a byte string ------------------------------- */
+
+typedef struct textcase {
+    const char *in, *out;
+} textcase;
+
+/* A decoder into a caller's buffer, as a function of the strbuf kind. */
+typedef void (*to_sb)(const char *in, size_t n, mxd_sb *out);
+
+static void check_text(to_sb fn, const textcase *c)
+{
+    mxd_sb out = MXD_SB_INIT;
+    fn(c->in, strlen(c->in), &out);
+    ck_assert(mxd_sb_ok(&out));
+    ck_assert_msg(out.len == strlen(c->out) && memcmp(mxd_sb_str(&out), c->out, out.len) == 0,
+                  "\"%s\" gave \"%s\"", c->in, mxd_sb_str(&out));
+    mxd_sb_free(&out);
+}
+
+/* Quoted-printable and base64 write into a buffer of a stated size. */
+static void qp_sb(const char *in, size_t n, mxd_sb *out)
+{
+    char *buf = malloc(n + 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t m = mxd_qp_decode(in, n, buf);
+    ck_assert_uint_le(m, n);
+    mxd_sb_append(out, buf, m);
+    free(buf);
+}
+
+static void b64_sb(const char *in, size_t n, mxd_sb *out)
+{
+    unsigned char *buf = malloc(n / 4 * 3 + 3);
+    ck_assert_ptr_nonnull(buf);
+    size_t m = mxd_base64_decode(in, n, buf);
+    ck_assert_uint_le(m, n / 4 * 3 + 3);
+    mxd_sb_append(out, buf, m);
+    free(buf);
+}
+
 /* ---- quoted-printable ------------------------------------------------------------------- */
 
-static const struct {
-    const char *in, *out;
-} qp_cases[] = {
+static const textcase qp_cases[] = {
     { "550 5.1.=\n1 User unknown", "550 5.1.1 User unknown" },    /* a soft break inside a code */
     { "550 5.1.=\r\n1", "550 5.1.1" },
     { "a=3Db =3d c", "a=b = c" },                                 /* lower-case hex too */
@@ -397,23 +435,13 @@ static const struct {
 
 START_TEST(test_qp)
 {
-    const char *in = qp_cases[_i].in;
-    size_t n = strlen(in);
-    char *out = malloc(n + 1);
-    ck_assert_ptr_nonnull(out);
-    size_t m = mxd_qp_decode(in, n, out);
-    ck_assert_uint_le(m, n);
-    ck_assert_msg(m == strlen(qp_cases[_i].out) && memcmp(out, qp_cases[_i].out, m) == 0,
-                  "qp \"%s\" gave \"%.*s\"", in, (int)m, out);
-    free(out);
+    check_text(qp_sb, &qp_cases[_i]);
 }
 END_TEST
 
 /* ---- base64 ------------------------------------------------------------------------------ */
 
-static const struct {
-    const char *in, *out;
-} b64_cases[] = {
+static const textcase b64_cases[] = {
     { "SGVsbG8sIHdvcmxk", "Hello, world" },
     { "SGVs\r\nbG8s IHdv\tcmxk\n", "Hello, world" },         /* line breaks and blanks */
     { "SGV*sbG!8sI#Hdvc-mxk", "Hello, world" },              /* junk inside */
@@ -429,15 +457,7 @@ static const struct {
 
 START_TEST(test_base64)
 {
-    const char *in = b64_cases[_i].in;
-    size_t n = strlen(in);
-    unsigned char *out = malloc(n / 4 * 3 + 3);
-    ck_assert_ptr_nonnull(out);
-    size_t m = mxd_base64_decode(in, n, out);
-    ck_assert_uint_le(m, n / 4 * 3 + 3);
-    ck_assert_msg(m == strlen(b64_cases[_i].out) && memcmp(out, b64_cases[_i].out, m) == 0,
-                  "base64 \"%s\" gave %zu bytes", in, m);
-    free(out);
+    check_text(b64_sb, &b64_cases[_i]);
 }
 END_TEST
 
@@ -483,9 +503,7 @@ END_TEST
 
 /* ---- RFC 2047 ------------------------------------------------------------------------------ */
 
-static const struct {
-    const char *in, *out;
-} hdr_cases[] = {
+static const textcase hdr_cases[] = {
     { "=?UTF-8?B?5a6b5YWI?=", "宛先" },
     { "=?utf-8?q?Caf=C3=A9_au_lait?=", "Café au lait" },
     { "=?UTF-8?Q?a?= =?UTF-8?Q?b?=", "ab" },                   /* the blank between words goes */
@@ -504,20 +522,13 @@ static const struct {
 
 START_TEST(test_header_words)
 {
-    mxd_sb out = MXD_SB_INIT;
-    mxd_mime_header_decode(hdr_cases[_i].in, strlen(hdr_cases[_i].in), &out);
-    ck_assert(mxd_sb_ok(&out));
-    ck_assert_msg(strcmp(mxd_sb_str(&out), hdr_cases[_i].out) == 0, "\"%s\" gave \"%s\"",
-                  hdr_cases[_i].in, mxd_sb_str(&out));
-    mxd_sb_free(&out);
+    check_text(mxd_mime_header_decode, &hdr_cases[_i]);
 }
 END_TEST
 
 /* ---- HTML ------------------------------------------------------------------------------------ */
 
-static const struct {
-    const char *in, *out;
-} html_cases[] = {
+static const textcase html_cases[] = {
     { "<p>a</p><p>b</p>", "a\n\nb\n" },
     { "x<br>y<br><br><br>z", "x\ny\n\nz\n" },
     { "<div>one</div>\n<div>two</div>", "one\ntwo\n" },
@@ -540,12 +551,7 @@ static const struct {
 
 START_TEST(test_html)
 {
-    mxd_sb out = MXD_SB_INIT;
-    mxd_html_to_text(html_cases[_i].in, strlen(html_cases[_i].in), &out);
-    ck_assert(mxd_sb_ok(&out));
-    ck_assert_msg(strcmp(mxd_sb_str(&out), html_cases[_i].out) == 0, "\"%s\" gave \"%s\"",
-                  html_cases[_i].in, mxd_sb_str(&out));
-    mxd_sb_free(&out);
+    check_text(mxd_html_to_text, &html_cases[_i]);
 }
 END_TEST
 
