@@ -1020,6 +1020,19 @@ START_TEST(test_body_only_and_prefix)
     mxd_bounce_free(&b);
     free(t);
 
+    /* Saved from a mailbox file: the "From " line before the headers is no
+     * text before the message. */
+    t = malloc(strlen(ja_jis) + 100);
+    ck_assert_ptr_nonnull(t);
+    strcpy(t, "From MAILER-DAEMON  Tue Feb  6 10:12:47 2024\n");
+    strcat(t, ja_jis);
+    parse(t, &b);
+    ck_assert(b.mime);
+    expect_one(&b, "bounce.5.1.1", "hanako@example.ne.jp", 550, "5.1.1", "generic",
+               MXD_BOUNCE_SRC_TEXT, false, NULL);
+    mxd_bounce_free(&b);
+    free(t);
+
     /* Below a bounce pasted as text, a message no mail system wrote is the
      * returned original: not decoded, the text read as it is. */
     static const char inline_orig[] =
