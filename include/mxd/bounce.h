@@ -9,6 +9,15 @@
  * whose catalog entry explains cause and next action, and the wizard step that
  * checks it.
  *
+ * A paste that is, or holds, a MIME message (headers with Content-Type,
+ * Content-Transfer-Encoding or MIME-Version, or a multipart body from its first
+ * boundary on) is first turned into the text of its parts (mime.h):
+ * quoted-printable and base64 undone, charsets such as ISO-2022-JP, Shift_JIS
+ * and Windows-1252 converted to UTF-8, HTML reduced to its text, encoded-words
+ * in From and Subject decoded, the delivery-status part put first and the
+ * returned original left out. Everything below applies to that text as it
+ * would to a paste. Text without a MIME message is read as it is.
+ *
  * Ids (the registry in src/checks/steps.c lists them all under step "bounce"):
  *   - bounce.C.S.D when the catalog explains that exact code (bounce.5.1.1);
  *     otherwise bounce.C.S (the RFC 3463 subject, 0-7), otherwise bounce.C
@@ -44,7 +53,8 @@
  * Duplicates (the same code for the same recipient, said twice) are merged.
  *
  * Bounded: at most MXD_BOUNCE_MAX_INPUT bytes are looked at (the rest is
- * ignored and `truncated` set), at most 20000 logical lines, each examined up
+ * ignored and `truncated` set; so is a MIME paste's decoded text, which can be
+ * longer than the paste), at most 20000 logical lines, each examined up
  * to MXD_BOUNCE_MAX_LINE bytes, and at most MXD_BOUNCE_MAX_STATUSES statuses
  * are kept, so a hostile or endless paste costs linear time and little memory.
  * Pure: no I/O. Every string in the result is sanitised (mxd_sanitize).
@@ -127,7 +137,9 @@ typedef struct mxd_bounce {
     size_t n;
     char *sender;         /* owned, sanitised envelope sender when the input names
                              it (X-Postfix-Sender, from=<...>, MAIL FROM:<...>); NULL */
-    bool truncated;       /* the input was longer than MXD_BOUNCE_MAX_INPUT */
+    bool truncated;       /* the input was longer than MXD_BOUNCE_MAX_INPUT, or its
+                             decoded MIME text was (then cut there) */
+    bool mime;            /* the input held a MIME message, read as its parts' text */
     bool capped;          /* more than MXD_BOUNCE_MAX_STATUSES statuses: rest dropped */
 } mxd_bounce;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mxd/bounce.h"
+#include "mxd/mime.h"
 #include "mxd/sanitize.h"
 
 /* Logical lines examined; a bounce is far shorter, a log paste of 1 MiB too. */
@@ -1588,6 +1589,19 @@ int mxd_bounce_parse(const void *text, size_t len, mxd_bounce *out)
         d->len = MXD_BOUNCE_MAX_INPUT;
         out->truncated = true;
     }
+    /* A MIME message is read as the text of its parts (mime.h); anything else
+     * as it is. */
+    mxd_mime_text mt;
+    int m = mxd_mime_decode(d->p, d->len, MXD_BOUNCE_MAX_INPUT, &mt);
+    if (m < 0)
+        d->oom = true;
+    if (m > 0) {
+        d->p = mt.text;
+        d->len = mt.len;
+        out->mime = true;
+        if (mt.flags & MXD_MIME_TRUNCATED)
+            out->truncated = true;
+    }
     first_pass(d);
     iter_reset(d);
     while (next_line(d)) {
@@ -1608,6 +1622,7 @@ int mxd_bounce_parse(const void *text, size_t len, mxd_bounce *out)
         wording_pass(d);
     int rc = d->oom ? -1 : 0;
     free(d);
+    mxd_mime_text_free(&mt);
     return rc;
 }
 

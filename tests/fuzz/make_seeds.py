@@ -70,6 +70,9 @@ def c_literals(path):
             cur += buf
             i = j + 1
             continue
+        if c == "\\" and src[i + 1:i + 2] == "\n":  # a macro's continued line
+            i += 2
+            continue
         if not c.isspace() and cur is not None:
             out.append(bytes(cur))
             cur = None
@@ -220,6 +223,15 @@ def main():
     for lit in c_literals(unit("check_bounce.c")):
         if len(lit) > 40 and (b"\n" in lit or b"status=" in lit or re.search(rb"[245]\d\d", lit)):
             put("bounce", lit, limit=300)
+
+    # MIME: the reader's messages (as bounces too) and its decoders' byte
+    # strings, behind an options byte (see fuzz_mime.c).
+    # Whole messages first, so that the limit never leaves them out.
+    for lit in sorted(c_literals(unit("check_mime.c")), key=len, reverse=True):
+        if len(lit) > 200 and re.search(rb"(?i)content-type|content-transfer-encoding", lit):
+            put("bounce", lit, limit=300)
+        for opt in ((0, 1, 2, 4 * 1 + 3, 4 * 3) if len(lit) > 200 else (0,)):
+            put("mime", bytes([opt]) + lit, limit=400)
 
     # HTTP: responses from the fetch tests, behind an options byte.
     for lit in c_literals(unit("check_https.c")):

@@ -1,6 +1,7 @@
 #!/bin/sh
 # mxdoctor --explain: decodes a pasted bounce from a file and from stdin, in
-# English and Japanese, as text, Markdown and JSON; exit 0 when something was
+# English and Japanese, as text, Markdown and JSON, also when MIME encodings
+# (base64, ISO-2022-JP, encoded-words) hide it; exit 0 when something was
 # decoded, 3 when nothing was, 64 when the input cannot be read. No network.
 . "$(dirname "$0")/lib.sh"
 
@@ -107,6 +108,64 @@ rc=$?
 "$MXD_BIN" --explain "$TMPD/does-not-exist.eml" >"$TMPD/missing.txt" 2>&1
 rc=$?
 [ $rc = 64 ] || fail "missing file: exit $rc"
+
+# A MIME bounce whose words its encodings hide: a Japanese ISP's notice in
+# ISO-2022-JP and base64, an encoded-word Subject, and after it the returned
+# original (base64 too), which must not be read. Read raw, nothing is found.
+cat >"$TMPD/jis.eml" <<'EOF'
+From: MAILER-DAEMON@mx01.example-isp.ne.jp
+To: taro@example.com
+Subject: =?ISO-2022-JP?B?GyRCJWEhPCVrR1s/LiUoJWkhPCROJCpDTiRpJDsbKEI=?=
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="==ISP_0206_0001=="
+
+--==ISP_0206_0001==
+Content-Type: text/plain; charset="ISO-2022-JP"
+Content-Transfer-Encoding: base64
+
+GyRCJDMkTiVhITwlayRPISJBdz8uJDUkbCQ/JWEhPCVrJCxHWz8uJEckLSRKJCskQyQ/JDMkSCRy
+JCpDTiRpJDskOSRrJD8kYSRLISIbKEIKGyRCJWEhPCVrJTUhPCVQITwkKyRpPCtGMEUqJEtBdz8u
+JDUkbCRGJCQkXiQ5ISMbKEIKChskQjA4QGgbKEI6IGhhbmFrb0BleGFtcGxlLm5lLmpwChskQiUo
+JWkhPEZiTUYbKEI6IDU1MCA1LjEuMSA8aGFuYWtvQGV4YW1wbGUubmUuanA+IBskQjA4QGgkTiVh
+ITwlayUiJUklbCU5JCxCODpfJDckXiQ7JHMbKEIgKFVzZXIgdW5rbm93bikK
+
+--==ISP_0206_0001==
+Content-Type: message/rfc822
+
+From: taro@example.com
+To: hanako@example.ne.jp
+Subject: hello
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: base64
+
+NTUyIDUuMi4yIG1haWxib3ggZnVsbD8gbm86IHRoaXMgaXMgdGhlIG9yaWdpbmFsLCBub3QgdG8gYmUgcmVhZAo=
+--==ISP_0206_0001==--
+EOF
+for lang in en ja; do
+  "$MXD_BIN" --explain "$TMPD/jis.eml" --lang $lang >"$TMPD/jis-$lang.txt" 2>"$TMPD/jis-$lang.err"
+  rc=$?
+  [ $rc = 0 ] || fail "mime/$lang: exit $rc: $(cat "$TMPD/jis-$lang.err") $(cat "$TMPD/jis-$lang.txt")"
+  grep -q "bounce.5.1.1" "$TMPD/jis-$lang.txt" || fail "mime/$lang: no bounce.5.1.1: $(cat "$TMPD/jis-$lang.txt")"
+  grep -q "hanako@example.ne.jp" "$TMPD/jis-$lang.txt" || fail "mime/$lang: recipient missing"
+  grep -q "550 5.1.1" "$TMPD/jis-$lang.txt" || fail "mime/$lang: codes missing"
+  grep -q "宛先のメールアドレスが存在しません" "$TMPD/jis-$lang.txt" || fail "mime/$lang: server text not decoded"
+  grep -q "5\.2\.2" "$TMPD/jis-$lang.txt" && fail "mime/$lang: read the returned original"
+  if LC_ALL=C grep -q "$ESC" "$TMPD/jis-$lang.txt"; then fail "mime/$lang: ESC reached the output"; fi
+done
+grep -q "The address does not exist" "$TMPD/jis-en.txt" || fail "mime/en: no English title: $(cat "$TMPD/jis-en.txt")"
+grep -q "宛先のアドレスが存在しません" "$TMPD/jis-ja.txt" || fail "mime/ja: no Japanese title: $(cat "$TMPD/jis-ja.txt")"
+"$MXD_BIN" --explain --format json <"$TMPD/jis.eml" >"$TMPD/jis.json" || fail "mime/json: exit $?"
+python3 - "$TMPD/jis.json" <<'PY' || fail "mime/json: $(head -c 800 "$TMPD/jis.json")"
+import json, sys
+j = json.load(open(sys.argv[1], encoding="utf-8"))
+st = j["statuses"]
+assert len(st) == 1, st
+s = st[0]
+assert s["id"] == "bounce.5.1.1" and s["recipient"] == "hanako@example.ne.jp", s
+assert s["code"] == 550 and s["enhanced"] == "5.1.1" and s["source"] == "text", s
+assert s["server_text"] == "<hanako@example.ne.jp> 宛先のメールアドレスが存在しません (User unknown)", s
+assert j["truncated"] is False and j["exit_status"] == 0
+PY
 
 # A 10 MB paste is read only up to 1 MiB and finishes quickly.
 python3 -c 'import sys; sys.stdout.write("550 5.1.1 <big@example.jp> User unknown\n\n" + ("x" * 1000 + "\n") * 10240)' >"$TMPD/big.txt"
