@@ -43,7 +43,7 @@ pid=$!
 peak=0
 while kill -0 $pid 2>/dev/null; do
   # Connections whose far end is the lab's SMTP port: mxdoctor's side of each probe.
-  n=$(ss -Htn "dport = :$LAB_SMTP_PORT" 2>/dev/null | wc -l)
+  n=$(ss -Htn state established "dport = :$LAB_SMTP_PORT" 2>/dev/null | wc -l)
   [ "$n" -gt "$peak" ] && peak=$n
   sleep 0.01
 done
