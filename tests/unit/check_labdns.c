@@ -1149,10 +1149,6 @@ START_TEST(test_index_case_insensitive)
     ck_assert_uint_eq(m.nan, 1);
     ck_assert_mem_eq(m.an[0].u.a, ((uint8_t[]){ 127, 0, 25, 7 }), 4);
     mxd_dnsmsg_free(&m);
-    /* \087 is 'W': the same name written another way */
-    ck_assert_int_eq(ask(&l, AUTH1, "\\087ww.mixed.test", MXD_T_A, &UDP, &m, NULL), 0);
-    ck_assert_uint_eq(m.nan, 1);
-    mxd_dnsmsg_free(&m);
     /* the glue is found whatever case the MX target is written in */
     ck_assert_int_eq(ask(&l, AUTH1, "MIXED.TEST", MXD_T_MX, &UDP, &m, NULL), 0);
     ck_assert_uint_eq(m.nan, 1);
@@ -1160,6 +1156,8 @@ START_TEST(test_index_case_insensitive)
     ck_assert_uint_eq(m.ar[0].type, MXD_T_A);
     ck_assert_mem_eq(m.ar[0].u.a, ((uint8_t[]){ 127, 0, 25, 8 }), 4);
     mxd_dnsmsg_free(&m);
+    /* \087 is 'W': the same name written another way */
+    expect(&l, "\\087ww.mixed.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
     expect(&l, "Www.Mixed.Test", MXD_T_AAAA, MXD_RCODE_NOERROR, 0, "Mixed.Test");
     expect(&l, "nope.mixed.TEST", MXD_T_A, MXD_RCODE_NXDOMAIN, 0, "Mixed.Test");
     lab_free(&l);
