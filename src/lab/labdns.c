@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #define MAX_HOPS 8           /* CNAME links followed per answer */
 #define MAX_PENDING 4096     /* resolver queries in flight (a batch of 64 diagnoses asks ~2000) */
 #define CACHE_MAX 4096
+#define CACHE_BUCKETS 4096   /* a power of two; one entry per chain when full */
 #define TTL_CAP (7u * 86400u) /* a cache keeps nothing longer than a week */
 
 static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -118,13 +120,16 @@ typedef struct tconn {
     struct tconn *next;
 } tconn;
 
+/* An answer waiting out the latency setting. Every answer of a server waits
+ * the same time, so they leave in the order they came: one queue and one
+ * loop timer for its head, instead of a timer each (thousands during a batch,
+ * and the loop looks at every timer each time one fires). */
 typedef struct delayed {
-    srv *s;
     client_ref c;
     uint8_t *msg;
     size_t len;
-    uint64_t timer;
-    struct delayed *next, **pprev;
+    uint64_t due;            /* mxd_now_ms() when it may go */
+    struct delayed *next;
 } delayed;
 
 struct srv {
@@ -137,7 +142,8 @@ struct srv {
     tconn *conns;
     unsigned nconns;
     uint64_t next_conn;
-    delayed *delayed;
+    delayed *dhead, *dtail;  /* oldest first */
+    uint64_t dtimer;         /* armed for dhead, or 0 */
     uint8_t *wbuf;           /* answers are built here (MSG_MAX) */
 };
 
@@ -343,16 +349,40 @@ static void send_now(srv *s, const client_ref *c, const uint8_t *msg, size_t len
         (void)sendto(s->ufd, msg, len, 0, (const struct sockaddr *)&c->peer, sizeof c->peer);
 }
 
+static void delayed_pop(srv *s)
+{
+    delayed *d = s->dhead;
+    s->dhead = d->next;
+    if (!s->dhead)
+        s->dtail = NULL;
+    free(d->msg);
+    free(d);
+}
+
+static void delayed_fire(mxd_loop *l, void *arg);
+
+/* Arms the timer for the queue's head. Returns false on ENOMEM. */
+static bool delayed_arm(srv *s)
+{
+    uint64_t now = mxd_now_ms(), due = s->dhead->due;
+    s->dtimer = mxd_loop_timer(s->loop, due > now ? due - now : 0, delayed_fire, s);
+    return s->dtimer != 0;
+}
+
 static void delayed_fire(mxd_loop *l, void *arg)
 {
     (void)l;
-    delayed *d = arg;
-    *d->pprev = d->next;
-    if (d->next)
-        d->next->pprev = d->pprev;
-    send_now(d->s, &d->c, d->msg, d->len);
-    free(d->msg);
-    free(d);
+    srv *s = arg;
+    s->dtimer = 0;
+    uint64_t now = mxd_now_ms();
+    while (s->dhead && s->dhead->due <= now) {
+        send_now(s, &s->dhead->c, s->dhead->msg, s->dhead->len);
+        delayed_pop(s);
+    }
+    /* Without a timer nothing would send the rest: lose them, as UDP may. */
+    if (s->dhead && !delayed_arm(s))
+        while (s->dhead)
+            delayed_pop(s);
 }
 
 /* Sends msg (copied) to c now, or after the latency setting. */
@@ -369,31 +399,25 @@ static void srv_reply(srv *s, const client_ref *c, const uint8_t *msg, size_t le
         return;
     }
     memcpy(d->msg, msg, len);
-    d->s = s;
     d->c = *c;
     d->len = len;
-    d->timer = mxd_loop_timer(s->loop, s->latency_ms, delayed_fire, d);
-    if (!d->timer) {
-        free(d->msg);
-        free(d);
-        return;
-    }
-    d->next = s->delayed;
-    if (d->next)
-        d->next->pprev = &d->next;
-    d->pprev = &s->delayed;
-    s->delayed = d;
+    d->due = mxd_now_ms() + s->latency_ms;
+    if (s->dtail)
+        s->dtail->next = d;
+    else
+        s->dhead = d;
+    s->dtail = d;
+    if (!s->dtimer && !delayed_arm(s)) /* the queue was empty: d is its head */
+        delayed_pop(s);
 }
 
 static void srv_close(srv *s)
 {
-    while (s->delayed) {
-        delayed *d = s->delayed;
-        s->delayed = d->next;
-        mxd_loop_cancel(s->loop, d->timer);
-        free(d->msg);
-        free(d);
-    }
+    if (s->dtimer)
+        mxd_loop_cancel(s->loop, s->dtimer);
+    s->dtimer = 0;
+    while (s->dhead)
+        delayed_pop(s);
     while (s->conns)
         conn_free(s->conns);
     if (s->ufd >= 0) {
@@ -516,6 +540,184 @@ static int screen_query(srv *s, const client_ref *c, const uint8_t *raw, size_t 
 }
 
 /* ======================================================================== */
+/* Name index                                                                */
+
+/* A query must not cost a scan of the zone: the batch benchmark's zone holds
+ * thousands of records and is asked thousands of times. Names are keyed by
+ * their wire form, lower-cased, which is the comparison mxd_dns_name_eq makes
+ * for valid names. A record whose owner is not a valid name (the scenario
+ * parser admits none) is not indexed, so it never answers. A suffix of a
+ * wire name is a pointer into it, so walking ancestors costs no conversion. */
+
+#define NONE ((size_t)-1)
+#define WIRE_MAX 256 /* 255 octets and room to spare */
+
+/* Lower-cased wire form of name into w; its length, or -1 when not valid.
+ * Length octets are at most 63, below 'A', so lowering every octet is safe. */
+static int wire_key(const char *name, uint8_t w[WIRE_MAX])
+{
+    int n = mxd_dns_name_to_wire(name, w, WIRE_MAX);
+    for (int i = 0; i < n; i++)
+        if (w[i] >= 'A' && w[i] <= 'Z')
+            w[i] = (uint8_t)(w[i] + 32);
+    return n;
+}
+
+static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#define FNV_SEED 2166136261u
+
+/* One key of an nmap and what was filed under it. */
+typedef struct nent {
+    size_t tag;
+    size_t *v;               /* indices, in the order they were added */
+    size_t n, cap;
+    size_t next;             /* the bucket's chain; NONE ends it */
+    uint32_t hash;
+    uint16_t wlen;
+    uint8_t wire[WIRE_MAX];
+} nent;
+
+/* A multimap from (tag, wire name) to indices. Built once and then only read
+ * (the auth servers' zones), or grown a little (the resolver's zone list). */
+typedef struct nmap {
+    nent *e;
+    size_t n, cap;
+    size_t *bucket;
+    size_t nbucket;          /* a power of two, or 0 while empty */
+} nmap;
+
+static uint32_t nmap_hash(size_t tag, const uint8_t *w, size_t wlen)
+{
+    return fnv1a(fnv1a(FNV_SEED, &tag, sizeof tag), w, wlen);
+}
+
+static const nent *nmap_get(const nmap *m, size_t tag, const uint8_t *w, size_t wlen)
+{
+    if (!m->nbucket)
+        return NULL;
+    uint32_t h = nmap_hash(tag, w, wlen);
+    for (size_t i = m->bucket[h & (m->nbucket - 1)]; i != NONE; i = m->e[i].next) {
+        const nent *e = &m->e[i];
+        if (e->hash == h && e->tag == tag && e->wlen == wlen && memcmp(e->wire, w, wlen) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void nmap_rehash(nmap *m)
+{
+    for (size_t b = 0; b < m->nbucket; b++)
+        m->bucket[b] = NONE;
+    for (size_t i = 0; i < m->n; i++) {
+        size_t b = m->e[i].hash & (m->nbucket - 1);
+        m->e[i].next = m->bucket[b];
+        m->bucket[b] = i;
+    }
+}
+
+/* The entry for (tag, w), created empty when missing: its index, or NONE on
+ * ENOMEM. *created says which. Entries move when the map grows: hold
+ * indices, not pointers, across calls. */
+static size_t nmap_put(nmap *m, size_t tag, const uint8_t *w, size_t wlen, bool *created)
+{
+    const nent *old = nmap_get(m, tag, w, wlen);
+    *created = !old;
+    if (old)
+        return (size_t)(old - m->e);
+    if (m->n == m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 16;
+        nent *ne = realloc(m->e, nc * sizeof *ne);
+        if (!ne)
+            return NONE;
+        m->e = ne;
+        m->cap = nc;
+    }
+    if (m->n >= m->nbucket) { /* at most one entry per bucket on average */
+        size_t nb = m->nbucket ? m->nbucket * 2 : 16;
+        size_t *bk = realloc(m->bucket, nb * sizeof *bk);
+        if (!bk)
+            return NONE;
+        m->bucket = bk;
+        m->nbucket = nb;
+        nmap_rehash(m);
+    }
+    nent *e = &m->e[m->n];
+    memset(e, 0, offsetof(nent, wire));
+    e->tag = tag;
+    e->hash = nmap_hash(tag, w, wlen);
+    e->wlen = (uint16_t)wlen;
+    memcpy(e->wire, w, wlen);
+    size_t b = e->hash & (m->nbucket - 1);
+    e->next = m->bucket[b];
+    m->bucket[b] = m->n;
+    return m->n++;
+}
+
+static int nmap_add(nmap *m, size_t at, size_t idx)
+{
+    nent *e = &m->e[at];
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 2;
+        size_t *nv = realloc(e->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        e->v = nv;
+        e->cap = nc;
+    }
+    e->v[e->n++] = idx;
+    return 0;
+}
+
+static void nmap_free(nmap *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->e[i].v);
+    free(m->e);
+    free(m->bucket);
+    memset(m, 0, sizeof *m);
+}
+
+/* Files idx under origin (tag 0) in a map of zone cuts. Returns 0, or -1 on
+ * ENOMEM; an origin that is not a valid name is left out, as no name is
+ * under it. */
+static int cuts_add(nmap *cuts, const char *origin, size_t idx)
+{
+    uint8_t w[WIRE_MAX];
+    int l = wire_key(origin, w);
+    bool created;
+    if (l < 0)
+        return 0;
+    size_t at = nmap_put(cuts, 0, w, (size_t)l, &created);
+    return at == NONE ? -1 : nmap_add(cuts, at, idx);
+}
+
+/* The first index filed under the longest origin containing name, or NONE:
+ * the zone that speaks for name. Walks name's ancestors, longest first. */
+static size_t cuts_find(const nmap *cuts, const char *name)
+{
+    uint8_t w[WIRE_MAX];
+    int l = wire_key(name, w);
+    if (l < 0)
+        return NONE;
+    for (const uint8_t *p = w;; p += *p + 1) {
+        const nent *e = nmap_get(cuts, 0, p, (size_t)l - (size_t)(p - w));
+        if (e && e->n)
+            return e->v[0];
+        if (!*p)
+            return NONE;
+    }
+}
+
+/* ======================================================================== */
 /* Zones                                                                     */
 
 static bool zone_has(const mxd_scn_zone *z, uint16_t type)
@@ -621,31 +823,6 @@ fail:
     return NULL;
 }
 
-/* The zone with the longest origin containing name, or NULL. */
-static const mxd_scn_zone *find_zone(const mxd_scn_zone *zs, size_t n, const char *name)
-{
-    const mxd_scn_zone *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < n; i++)
-        if (mxd_dns_name_under(name, zs[i].origin)) {
-            uint8_t w[256];
-            int l = mxd_dns_name_to_wire(zs[i].origin, w, sizeof w);
-            if (!best || (size_t)l > best_len) {
-                best = &zs[i];
-                best_len = (size_t)l;
-            }
-        }
-    return best;
-}
-
-static const mxd_rr *zone_soa(const mxd_scn_zone *z)
-{
-    for (size_t i = 0; i < z->nrrs; i++)
-        if (z->rrs[i].type == MXD_T_SOA)
-            return &z->rrs[i];
-    return NULL;
-}
-
 /* RFC 2308 §3: a negative answer carries the SOA with TTL min(TTL, MINIMUM). */
 static uint32_t neg_ttl(const mxd_rr *soa)
 {
@@ -660,8 +837,58 @@ struct mxd_labdns_auth {
     mxd_auth_mode mode;
     mxd_scn_zone *zones;
     size_t nzones;
+    nmap cuts;               /* origin -> zone index */
+    nmap names;              /* (zone index, name) -> its records, for every name that
+                                exists in the zone, empty non-terminals included */
+    size_t *soa;             /* per zone: its first SOA record, or NONE */
     unsigned long queries;
 };
+
+/* Indexes a->zones once, so that a query costs the records at its name and
+ * not the whole zone. Returns 0, or -1 on ENOMEM. */
+static int auth_index(mxd_labdns_auth *a)
+{
+    a->soa = malloc((a->nzones ? a->nzones : 1) * sizeof *a->soa);
+    if (!a->soa)
+        return -1;
+    for (size_t z = 0; z < a->nzones; z++) {
+        const mxd_scn_zone *zn = &a->zones[z];
+        a->soa[z] = NONE;
+        if (cuts_add(&a->cuts, zn->origin, z) < 0)
+            return -1;
+        for (size_t k = 0; k < zn->nrrs; k++) {
+            if (zn->rrs[k].type == MXD_T_SOA && a->soa[z] == NONE)
+                a->soa[z] = k;
+            uint8_t w[WIRE_MAX];
+            int l = wire_key(zn->rrs[k].name, w);
+            if (l < 0)
+                continue;
+            bool created;
+            size_t at = nmap_put(&a->names, z, w, (size_t)l, &created);
+            if (at == NONE || nmap_add(&a->names, at, k) < 0)
+                return -1;
+            /* Its ancestors exist too: a name with names below it is an
+             * empty non-terminal, NODATA and not NXDOMAIN (RFC 8020). Every
+             * entry comes with its ancestors, so the walk stops at the first
+             * one already there. */
+            for (const uint8_t *p = w; created && *p;) {
+                p += *p + 1;
+                if (nmap_put(&a->names, z, p, (size_t)l - (size_t)(p - w), &created) == NONE)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Name's entry in zone z (its records, in zone order), or NULL when the zone
+ * has no such name. */
+static const nent *auth_name(const mxd_labdns_auth *a, size_t z, const char *name)
+{
+    uint8_t w[WIRE_MAX];
+    int l = wire_key(name, w);
+    return l < 0 ? NULL : nmap_get(&a->names, z, w, (size_t)l);
+}
 
 /* Glue for MX and NS targets the server happens to know: saves the client a
  * round trip, as real servers do. Whatever does not fit is left out. */
@@ -669,62 +896,58 @@ static void add_glue(const mxd_labdns_auth *a, mxd_dnsw *w, const mxd_rr *rr)
 {
     const char *target = rr->type == MXD_T_MX ? rr->u.mx.host :
                          rr->type == MXD_T_NS ? rr->u.target : NULL;
-    if (!target)
-        return;
-    const mxd_scn_zone *z = find_zone(a->zones, a->nzones, target);
-    if (!z)
+    size_t z = target ? cuts_find(&a->cuts, target) : NONE;
+    if (z == NONE)
         return;
     mxd_dnsw_section(w, 3);
-    for (size_t i = 0; i < z->nrrs; i++)
-        if ((z->rrs[i].type == MXD_T_A || z->rrs[i].type == MXD_T_AAAA) &&
-            mxd_dns_name_eq(z->rrs[i].name, target))
-            mxd_dnsw_add(w, &z->rrs[i]);
+    const nent *e = auth_name(a, z, target);
+    for (size_t i = 0; e && i < e->n; i++) {
+        const mxd_rr *g = &a->zones[z].rrs[e->v[i]];
+        if (g->type == MXD_T_A || g->type == MXD_T_AAAA)
+            mxd_dnsw_add(w, g);
+    }
 }
 
-static void auth_answer(const mxd_labdns_auth *a, const mxd_scn_zone *z, const mxd_dnsmsg *q,
-                        mxd_dnsw *w)
+/* Answers q from zone z (an index in a->zones). */
+static void auth_answer(const mxd_labdns_auth *a, size_t z, const mxd_dnsmsg *q, mxd_dnsw *w)
 {
-    char cur[MXD_NAME_MAX];
-    memcpy(cur, q->qname, sizeof cur);
+    const char *cur = q->qname;
     for (int hops = 0;; hops++) {
-        bool exists = false, any = false;
+        const mxd_rr *rrs = a->zones[z].rrs;
+        const nent *e = auth_name(a, z, cur);
+        bool any = false;
         const mxd_rr *cname = NULL;
         mxd_dnsw_section(w, 1);
-        for (size_t i = 0; i < z->nrrs; i++) {
-            const mxd_rr *rr = &z->rrs[i];
-            if (mxd_dns_name_eq(rr->name, cur)) {
-                exists = true;
-                if (rr->type == q->qtype || q->qtype == MXD_T_ANY) {
-                    mxd_dnsw_add(w, rr);
-                    any = true;
-                } else if (rr->type == MXD_T_CNAME) {
-                    cname = rr;
-                }
-            } else if (!exists && mxd_dns_name_under(rr->name, cur)) {
-                exists = true; /* an empty non-terminal: the name exists, with no data */
+        for (size_t i = 0; e && i < e->n; i++) {
+            const mxd_rr *rr = &rrs[e->v[i]];
+            if (rr->type == q->qtype || q->qtype == MXD_T_ANY) {
+                mxd_dnsw_add(w, rr);
+                any = true;
+            } else if (rr->type == MXD_T_CNAME) {
+                cname = rr;
             }
         }
         if (any) {
-            for (size_t i = 0; i < z->nrrs; i++)
-                if (z->rrs[i].type == q->qtype && mxd_dns_name_eq(z->rrs[i].name, cur))
-                    add_glue(a, w, &z->rrs[i]);
+            for (size_t i = 0; i < e->n; i++)
+                if (rrs[e->v[i]].type == q->qtype)
+                    add_glue(a, w, &rrs[e->v[i]]);
             return;
         }
         if (cname) {
             /* RFC 1034 §4.3.2: return the CNAME and restart at its target,
              * as far as this server's own zones go. */
             mxd_dnsw_add(w, cname);
-            const mxd_scn_zone *tz = find_zone(a->zones, a->nzones, cname->u.target);
-            if (!tz || hops + 1 >= MAX_HOPS)
+            size_t tz = cuts_find(&a->cuts, cname->u.target);
+            if (tz == NONE || hops + 1 >= MAX_HOPS)
                 return;
-            snprintf(cur, sizeof cur, "%s", cname->u.target);
+            cur = cname->u.target;
             z = tz;
             continue;
         }
-        if (!exists)
+        if (!e) /* no such name, not even as an empty non-terminal */
             mxd_dnsw_set_rcode(w, MXD_RCODE_NXDOMAIN);
-        const mxd_rr *soa = zone_soa(z);
-        if (soa) {
+        if (a->soa[z] != NONE) {
+            const mxd_rr *soa = &rrs[a->soa[z]];
             mxd_rr neg = *soa;
             neg.data = NULL;
             neg.ttl = neg_ttl(soa);
@@ -744,7 +967,7 @@ static void auth_on_query(srv *s, const client_ref *c, const uint8_t *raw, size_
     mxd_dnsmsg q;
     if (!screen_query(s, c, raw, len, &q))
         return;
-    const mxd_scn_zone *z = NULL;
+    size_t z = NONE;
     int rcode = MXD_RCODE_NOERROR;
     if (a->mode == MXD_AUTH_SERVFAIL)
         rcode = MXD_RCODE_SERVFAIL;
@@ -754,7 +977,7 @@ static void auth_on_query(srv *s, const client_ref *c, const uint8_t *raw, size_
         rcode = MXD_RCODE_REFUSED;
     else if (q.qtype == 251 || q.qtype == 252) /* IXFR, AXFR: no zone transfers here */
         rcode = MXD_RCODE_REFUSED;
-    else if (!(z = find_zone(a->zones, a->nzones, q.qname)))
+    else if ((z = cuts_find(&a->cuts, q.qname)) == NONE)
         rcode = MXD_RCODE_REFUSED; /* not our zone: no referrals, no recursion */
     if (rcode != MXD_RCODE_NOERROR) {
         reply_bare(s, c, raw, &q, 0, rcode);
@@ -773,21 +996,32 @@ static void auth_on_query(srv *s, const client_ref *c, const uint8_t *raw, size_
     mxd_dnsmsg_free(&q);
 }
 
+static void auth_free_zones(mxd_labdns_auth *a)
+{
+    zones_free(a->zones, a->nzones);
+    nmap_free(&a->cuts);
+    nmap_free(&a->names);
+    free(a->soa);
+}
+
 mxd_labdns_auth *mxd_labdns_auth_start(mxd_loop *loop, const mxd_labdns_auth_cfg *cfg,
                                        char *err, size_t errlen)
 {
     mxd_labdns_auth *a = calloc(1, sizeof *a);
-    if (!a || !(a->zones = zones_copy(cfg->zones, cfg->nzones))) {
+    if (a && (a->zones = zones_copy(cfg->zones, cfg->nzones)))
+        a->nzones = cfg->nzones;
+    if (!a || !a->zones || auth_index(a) < 0) {
+        if (a)
+            auth_free_zones(a);
         free(a);
         seterr(err, errlen, "lab DNS: out of memory");
         errno = ENOMEM;
         return NULL;
     }
-    a->nzones = cfg->nzones;
     a->mode = cfg->mode;
     if (srv_open(&a->s, loop, cfg->addr, cfg->port, cfg->latency_ms, auth_on_query, a, err, errlen) < 0) {
         int e = errno;
-        zones_free(a->zones, a->nzones);
+        auth_free_zones(a);
         free(a);
         errno = e;
         return NULL;
@@ -805,7 +1039,7 @@ void mxd_labdns_auth_free(mxd_labdns_auth *a)
     if (!a)
         return;
     srv_close(&a->s);
-    zones_free(a->zones, a->nzones);
+    auth_free_zones(a);
     free(a);
 }
 
@@ -822,6 +1056,8 @@ typedef struct centry {
     mxd_rr *rrs;
     size_t n;
     uint64_t expires;        /* monotonic ms */
+    uint32_t hash;           /* of (name, type) */
+    size_t hnext;            /* the bucket's chain; NONE ends it */
 } centry;
 
 typedef struct rrlist {
@@ -868,8 +1104,17 @@ struct mxd_labdns_resolver {
     unsigned try_ms, deadline_ms;
     rzone *zones;
     size_t nzones;
+    nmap cuts;               /* origin -> index in zones */
+    /* The cache: an array with two indexes over it, so that neither a
+     * lookup nor an eviction scans it. A hash of (name, type) finds an
+     * entry; a heap ordered by (expires, array index) names the entry to
+     * evict from a full cache: the one closest to expiry, the lowest index
+     * among equals, as a scan of the array would find. */
     centry *cache;
     size_t ncache, capcache;
+    size_t *cbucket;         /* CACHE_BUCKETS chains of cache indices */
+    size_t *heap;            /* every cache index, heap-ordered */
+    size_t *hpos;            /* hpos[i]: where cache index i sits in heap */
     rq *pending;
     unsigned npending;
     unsigned long upstream;
@@ -884,10 +1129,86 @@ static void centry_free(centry *e)
     e->n = 0;
 }
 
+static uint32_t cache_hash(const char *canon, uint16_t type)
+{
+    return fnv1a(fnv1a(FNV_SEED, &type, sizeof type), canon, strlen(canon));
+}
+
+/* The link that holds cache index i: a bucket, or the entry before it. */
+static size_t *cache_link(mxd_labdns_resolver *r, size_t i)
+{
+    size_t *pp = &r->cbucket[r->cache[i].hash & (CACHE_BUCKETS - 1)];
+    while (*pp != i)
+        pp = &r->cache[*pp].hnext;
+    return pp;
+}
+
+static bool heap_less(const mxd_labdns_resolver *r, size_t a, size_t b)
+{
+    uint64_t ea = r->cache[a].expires, eb = r->cache[b].expires;
+    return ea < eb || (ea == eb && a < b);
+}
+
+static void heap_set(mxd_labdns_resolver *r, size_t pos, size_t i)
+{
+    r->heap[pos] = i;
+    r->hpos[i] = pos;
+}
+
+/* Puts the entry at heap position pos where its key says, up or down; the
+ * heap holds r->ncache entries. */
+static void heap_fix(mxd_labdns_resolver *r, size_t pos)
+{
+    size_t i = r->heap[pos];
+    while (pos > 0 && heap_less(r, i, r->heap[(pos - 1) / 2])) {
+        heap_set(r, pos, r->heap[(pos - 1) / 2]);
+        pos = (pos - 1) / 2;
+    }
+    for (;;) {
+        size_t c = 2 * pos + 1;
+        if (c >= r->ncache)
+            break;
+        if (c + 1 < r->ncache && heap_less(r, r->heap[c + 1], r->heap[c]))
+            c++;
+        if (!heap_less(r, r->heap[c], i))
+            break;
+        heap_set(r, pos, r->heap[c]);
+        pos = c;
+    }
+    heap_set(r, pos, i);
+}
+
+/* Frees entry i and moves the last entry into its place. */
 static void cache_drop(mxd_labdns_resolver *r, size_t i)
 {
+    *cache_link(r, i) = r->cache[i].hnext;
     centry_free(&r->cache[i]);
-    r->cache[i] = r->cache[--r->ncache];
+    size_t last = --r->ncache, p = r->hpos[i];
+    if (p != last) { /* the heap's last entry takes i's place there */
+        heap_set(r, p, r->heap[last]);
+        heap_fix(r, p);
+    }
+    if (i != last) {
+        *cache_link(r, last) = i;
+        r->cache[i] = r->cache[last];
+        size_t q = r->hpos[last];
+        heap_set(r, q, i);
+        heap_fix(r, q); /* same expiry, a lower index: it can only rise */
+    }
+}
+
+/* The index of (canon, type), expired or not, or NONE. */
+static size_t cache_lookup(const mxd_labdns_resolver *r, const char *canon, uint16_t type)
+{
+    if (!r->cbucket)
+        return NONE;
+    uint32_t h = cache_hash(canon, type);
+    for (size_t i = r->cbucket[h & (CACHE_BUCKETS - 1)]; i != NONE; i = r->cache[i].hnext) {
+        const centry *e = &r->cache[i];
+        if (e->hash == h && e->type == type && strcmp(e->name, canon) == 0)
+            return i;
+    }
+    return NONE;
 }
 
 /* Seconds left, rounded up: an entry stored with TTL 300 answers 300 at first
@@ -899,18 +1220,14 @@ static uint32_t remaining(const centry *e, uint64_t now)
 
 static centry *cache_find(mxd_labdns_resolver *r, const char *canon, uint16_t type)
 {
-    uint64_t now = mxd_now_ms();
-    for (size_t i = 0; i < r->ncache; i++) {
-        centry *e = &r->cache[i];
-        if (e->type != type || strcmp(e->name, canon) != 0)
-            continue;
-        if (e->expires <= now) {
-            cache_drop(r, i);
-            return NULL;
-        }
-        return e;
+    size_t i = cache_lookup(r, canon, type);
+    if (i == NONE)
+        return NULL;
+    if (r->cache[i].expires <= mxd_now_ms()) {
+        cache_drop(r, i);
+        return NULL;
     }
-    return NULL;
+    return &r->cache[i];
 }
 
 /* Stores (name, type); rrs are copied. ttl in seconds. */
@@ -923,22 +1240,23 @@ static void cache_put(mxd_labdns_resolver *r, const char *name, uint16_t type, b
     if (ttl > TTL_CAP)
         ttl = TTL_CAP;
     uint64_t now = mxd_now_ms();
-    for (size_t i = 0; i < r->ncache; i++)
-        if (r->cache[i].type == type && strcmp(r->cache[i].name, canon) == 0) {
-            cache_drop(r, i);
-            break;
-        }
+    if (!r->cbucket) {
+        r->cbucket = malloc(CACHE_BUCKETS * sizeof *r->cbucket);
+        if (!r->cbucket)
+            return;
+        for (size_t b = 0; b < CACHE_BUCKETS; b++)
+            r->cbucket[b] = NONE;
+    }
+    size_t old = cache_lookup(r, canon, type);
+    if (old != NONE)
+        cache_drop(r, old);
     if (r->ncache >= CACHE_MAX) {
-        for (size_t i = r->ncache; i-- > 0;)
-            if (r->cache[i].expires <= now)
-                cache_drop(r, i);
-        if (r->ncache >= CACHE_MAX) { /* still full: the entry closest to expiry goes */
-            size_t victim = 0;
-            for (size_t i = 1; i < r->ncache; i++)
-                if (r->cache[i].expires < r->cache[victim].expires)
-                    victim = i;
-            cache_drop(r, victim);
-        }
+        if (r->cache[r->heap[0]].expires <= now) /* some have expired: they go */
+            for (size_t i = r->ncache; i-- > 0;)
+                if (r->cache[i].expires <= now)
+                    cache_drop(r, i);
+        if (r->ncache >= CACHE_MAX) /* still full: the entry closest to expiry goes */
+            cache_drop(r, r->heap[0]);
     }
     if (r->ncache == r->capcache) {
         size_t nc = r->capcache ? r->capcache * 2 : 64;
@@ -946,6 +1264,14 @@ static void cache_put(mxd_labdns_resolver *r, const char *name, uint16_t type, b
         if (!nv)
             return;
         r->cache = nv;
+        size_t *nh = realloc(r->heap, nc * sizeof *nh);
+        if (!nh)
+            return;
+        r->heap = nh;
+        size_t *np = realloc(r->hpos, nc * sizeof *np);
+        if (!np)
+            return;
+        r->hpos = np;
         r->capcache = nc;
     }
     centry e;
@@ -955,6 +1281,7 @@ static void cache_put(mxd_labdns_resolver *r, const char *name, uint16_t type, b
     e.negative = negative;
     e.rcode = rcode;
     e.expires = now + (uint64_t)ttl * 1000u;
+    e.hash = cache_hash(canon, type);
     if (n) {
         e.rrs = calloc(n, sizeof *e.rrs);
         if (!e.rrs)
@@ -967,7 +1294,13 @@ static void cache_put(mxd_labdns_resolver *r, const char *name, uint16_t type, b
             e.n++;
         }
     }
-    r->cache[r->ncache++] = e;
+    size_t *head = &r->cbucket[e.hash & (CACHE_BUCKETS - 1)];
+    e.hnext = *head;
+    *head = r->ncache;
+    r->cache[r->ncache] = e;
+    heap_set(r, r->ncache, r->ncache);
+    r->ncache++;
+    heap_fix(r, r->ncache - 1);
 }
 
 int mxd_labdns_resolver_preload(mxd_labdns_resolver *r, const char *name, uint16_t type,
@@ -1356,22 +1689,6 @@ static void rq_fail_fast(rq *q)
     rq_next(q);
 }
 
-static size_t find_rzone(const mxd_labdns_resolver *r, const char *name)
-{
-    size_t best = (size_t)-1;
-    int best_len = -1;
-    for (size_t i = 0; i < r->nzones; i++)
-        if (mxd_dns_name_under(name, r->zones[i].origin)) {
-            uint8_t w[256];
-            int l = mxd_dns_name_to_wire(r->zones[i].origin, w, sizeof w);
-            if (l > best_len) {
-                best = i;
-                best_len = l;
-            }
-        }
-    return best;
-}
-
 /* Answers from the cache as far as it goes, else asks the zone's servers. */
 static void rq_step(rq *q)
 {
@@ -1402,14 +1719,14 @@ static void rq_step(rq *q)
             rq_finish(q, e->rcode);
             return;
         }
-        if (q->qtype == MXD_T_CNAME || !(e = cache_find(r, canon, MXD_T_CNAME)) || !e->n)
+        if (q->qtype == MXD_T_CNAME || !(e = cache_find(r, canon, MXD_T_CNAME)) || e->negative || !e->n)
             break;
         rrlist_add(&q->ans, &e->rrs[0], remaining(e, now));
         snprintf(q->cur, sizeof q->cur, "%s", e->rrs[0].u.target);
         q->hops++;
     }
-    size_t z = find_rzone(r, q->cur);
-    if (z == (size_t)-1 || !r->zones[z].nsrv) {
+    size_t z = cuts_find(&r->cuts, q->cur);
+    if (z == NONE || !r->zones[z].nsrv) {
         /* Outside the lab's zones. A real resolver would ask the internet;
          * the lab never does. A CNAME that leads out is a failure to
          * resolve, not a refusal of the question. */
@@ -1508,6 +1825,8 @@ int mxd_labdns_resolver_add_zone(mxd_labdns_resolver *r, const char *origin, con
         if (!nv)
             return -1;
         r->zones = nv;
+        if (cuts_add(&r->cuts, canon, r->nzones) < 0)
+            return -1;
         z = &r->zones[r->nzones++];
         memset(z, 0, sizeof *z);
         memcpy(z->origin, canon, sizeof z->origin);
@@ -1534,6 +1853,10 @@ void mxd_labdns_resolver_free(mxd_labdns_resolver *r)
     srv_close(&r->s);
     mxd_labdns_resolver_flush(r);
     free(r->cache);
+    free(r->heap);
+    free(r->hpos);
+    free(r->cbucket);
+    nmap_free(&r->cuts);
     for (size_t i = 0; i < r->nzones; i++)
         free(r->zones[i].srv);
     free(r->zones);

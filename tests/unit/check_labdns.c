@@ -138,6 +138,8 @@ typedef struct lab_opts {
     unsigned try_ms, deadline_ms;
     const char *lab_servers[3]; /* who the resolver asks for lab.test (default AUTH1) */
     bool split;                /* AUTH1 serves only lab.test, AUTH2 only other.test */
+    const mxd_scn_zone *zones; /* instead of lab.test and other.test: these, on */
+    size_t nzones;             /*  AUTH1 only, each known to the resolver there */
 } lab_opts;
 
 static uint16_t random_port(void)
@@ -178,6 +180,10 @@ static void lab_start(lab *l, const lab_opts *o)
                 c.zones = &zones[i == 1];
                 c.nzones = 1;
             }
+            if (o->zones) {
+                c.zones = o->zones;
+                c.nzones = o->nzones;
+            }
             l->auth[i] = mxd_labdns_auth_start(l->loop, &c, err, sizeof err);
             if (!l->auth[i]) {
                 ck_assert_msg(errno == EADDRINUSE, "auth start: %s", err);
@@ -199,6 +205,11 @@ static void lab_start(lab *l, const lab_opts *o)
         lab_stop(l);
     }
     ck_assert_msg(l->res, "no free port found: %s", err);
+    if (o->zones) {
+        for (size_t i = 0; i < o->nzones; i++)
+            ck_assert_int_eq(mxd_labdns_resolver_add_zone(l->res, o->zones[i].origin, AUTH1), 0);
+        return;
+    }
     for (int i = 0; i < 3 && o->lab_servers[i]; i++)
         ck_assert_int_eq(mxd_labdns_resolver_add_zone(l->res, "lab.test", o->lab_servers[i]), 0);
     if (!o->lab_servers[0])
@@ -845,12 +856,23 @@ START_TEST(test_resolver_negative_cache)
     mxd_dnsmsg_free(&m);
     ck_assert_uint_eq(mxd_labdns_auth_queries(l.auth[0]), seen + 1);
 
+    /* A cached "no CNAME here" is not a CNAME to follow for other types. */
+    ck_assert_int_eq(ask(&l, RESOLVER, "lab.test", MXD_T_CNAME, &RECURSE, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 0);
+    mxd_dnsmsg_free(&m);
+    ck_assert_int_eq(ask(&l, RESOLVER, "lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    ck_assert_uint_eq(m.an[0].type, MXD_T_MX);
+    ck_assert_str_eq(m.an[0].u.mx.host, "mx1.lab.test");
+    mxd_dnsmsg_free(&m);
+
     /* a flushed cache asks again */
+    seen = mxd_labdns_auth_queries(l.auth[0]);
     mxd_labdns_resolver_flush(l.res);
     ck_assert_int_eq(ask(&l, RESOLVER, "nope.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
     ck_assert_int_eq(m.rcode, MXD_RCODE_NXDOMAIN);
     mxd_dnsmsg_free(&m);
-    ck_assert_uint_eq(mxd_labdns_auth_queries(l.auth[0]), seen + 2);
+    ck_assert_uint_eq(mxd_labdns_auth_queries(l.auth[0]), seen + 1);
     lab_free(&l);
 }
 END_TEST
@@ -1090,6 +1112,286 @@ START_TEST(test_servers_survive_garbage)
 }
 END_TEST
 
+/* ---- the name index: answers from zones of any size ------------------ */
+
+/* A zone on the heap that grows as records come (free with zone_done). */
+static void zone_init(mxd_scn_zone *z, const char *origin)
+{
+    memset(z, 0, sizeof *z);
+    snprintf(z->origin, sizeof z->origin, "%s", origin);
+}
+
+static void zone_put(mxd_scn_zone *z, mxd_rr r)
+{
+    mxd_rr *nv = realloc(z->rrs, (z->nrrs + 1) * sizeof *nv);
+    ck_assert_ptr_nonnull(nv);
+    z->rrs = nv;
+    z->rrs[z->nrrs++] = r;
+}
+
+static void zone_done(mxd_scn_zone *zs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(zs[i].rrs);
+}
+
+/* Asks AUTH1 and checks the rcode, the answer count and, for a negative
+ * answer, the SOA's owner. */
+static void expect(lab *l, const char *name, uint16_t type, int rcode, size_t nan,
+                   const char *soa_owner)
+{
+    mxd_dnsmsg m;
+    ck_assert_int_eq(ask(l, AUTH1, name, type, &UDP, &m, NULL), 0);
+    ck_assert_msg(m.rcode == rcode, "%s: rcode %d, want %d", name, m.rcode, rcode);
+    ck_assert_msg(m.nan == nan, "%s: %zu answers, want %zu", name, m.nan, nan);
+    ck_assert(m.flags & MXD_F_AA);
+    if (soa_owner) {
+        ck_assert_uint_eq(m.nns, 1);
+        ck_assert_uint_eq(m.ns[0].type, MXD_T_SOA);
+        /* the writer compresses names: the question's spelling may show */
+        ck_assert_msg(mxd_dns_name_eq(m.ns[0].name, soa_owner), "%s: SOA of %s", name, m.ns[0].name);
+    }
+    mxd_dnsmsg_free(&m);
+}
+
+START_TEST(test_index_case_insensitive)
+{
+    mxd_scn_zone z;
+    zone_init(&z, "Mixed.Test");
+    zone_put(&z, a4("WWW.Mixed.TEST", 7));
+    zone_put(&z, mx("mixed.test", 10, "MX.MIXED.TEST"));
+    zone_put(&z, a4("mx.mixed.test", 8));
+    lab l;
+    lab_opts o = { .zones = &z, .nzones = 1 };
+    lab_start(&l, &o);
+    mxd_dnsmsg m;
+    ck_assert_int_eq(ask(&l, AUTH1, "www.MIXED.test", MXD_T_A, &UDP, &m, NULL), 0);
+    ck_assert_int_eq(m.rcode, MXD_RCODE_NOERROR);
+    ck_assert_uint_eq(m.nan, 1);
+    ck_assert_mem_eq(m.an[0].u.a, ((uint8_t[]){ 127, 0, 25, 7 }), 4);
+    mxd_dnsmsg_free(&m);
+    /* the glue is found whatever case the MX target is written in */
+    ck_assert_int_eq(ask(&l, AUTH1, "MIXED.TEST", MXD_T_MX, &UDP, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    ck_assert_uint_eq(m.nar, 2); /* the A of mx.mixed.test, and OPT */
+    ck_assert_uint_eq(m.ar[0].type, MXD_T_A);
+    ck_assert_mem_eq(m.ar[0].u.a, ((uint8_t[]){ 127, 0, 25, 8 }), 4);
+    mxd_dnsmsg_free(&m);
+    /* \087 is 'W': the same name written another way */
+    expect(&l, "\\087ww.mixed.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "Www.Mixed.Test", MXD_T_AAAA, MXD_RCODE_NOERROR, 0, "Mixed.Test");
+    expect(&l, "nope.mixed.TEST", MXD_T_A, MXD_RCODE_NXDOMAIN, 0, "Mixed.Test");
+    lab_free(&l);
+    zone_done(&z, 1);
+}
+END_TEST
+
+START_TEST(test_index_empty_nonterminals)
+{
+    mxd_scn_zone z;
+    zone_init(&z, "ent.test");
+    zone_put(&z, a4("x.y.z.ent.test", 1));
+    zone_put(&z, a4("a.m.e.ent.test", 2));
+    zone_put(&z, a4("b.n.e.ent.test", 3)); /* shares e.ent.test with the one above */
+    zone_put(&z, a4("c.d.ent.test", 4));
+    zone_put(&z, mx("d.ent.test", 10, "c.d.ent.test")); /* d: an ancestor first, then data */
+    lab l;
+    lab_opts o = { .zones = &z, .nzones = 1 };
+    lab_start(&l, &o);
+    static const char *const ents[] = { "y.z.ent.test", "z.ent.test", "m.e.ent.test",
+                                        "n.e.ent.test", "e.ent.test" };
+    for (size_t i = 0; i < sizeof ents / sizeof *ents; i++)
+        expect(&l, ents[i], MXD_T_A, MXD_RCODE_NOERROR, 0, "ent.test");
+    static const char *const none[] = { "w.z.ent.test", "q.x.y.z.ent.test", "y.ent.test",
+                                        "n.ent.test", "m.n.e.ent.test" };
+    for (size_t i = 0; i < sizeof none / sizeof *none; i++)
+        expect(&l, none[i], MXD_T_A, MXD_RCODE_NXDOMAIN, 0, "ent.test");
+    expect(&l, "x.y.z.ent.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "b.n.e.ent.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "d.ent.test", MXD_T_MX, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "d.ent.test", MXD_T_A, MXD_RCODE_NOERROR, 0, "ent.test");
+    /* the apex: the synthesised SOA and NS */
+    expect(&l, "ENT.test", MXD_T_ANY, MXD_RCODE_NOERROR, 2, NULL);
+    lab_free(&l);
+    zone_done(&z, 1);
+}
+END_TEST
+
+START_TEST(test_index_longest_zone)
+{
+    mxd_scn_zone z[5];
+    zone_init(&z[0], ".");
+    zone_put(&z[0], a4("foo.example", 1));
+    zone_init(&z[1], "lab2.test");
+    zone_put(&z[1], a4("www.lab2.test", 2));
+    zone_put(&z[1], a4("x.sub.lab2.test", 3)); /* hidden by the zone below */
+    zone_init(&z[2], "sub.lab2.test");
+    zone_put(&z[2], a4("y.sub.lab2.test", 4));
+    zone_init(&z[3], "dup.test");
+    zone_put(&z[3], a4("a.dup.test", 5));
+    zone_init(&z[4], "DUP.test."); /* the same origin again: the first one speaks */
+    zone_put(&z[4], a4("a.dup.test", 6));
+    zone_put(&z[4], a4("b.dup.test", 7));
+    lab l;
+    lab_opts o = { .zones = z, .nzones = 5 };
+    lab_start(&l, &o);
+    expect(&l, "x.sub.lab2.test", MXD_T_A, MXD_RCODE_NXDOMAIN, 0, "sub.lab2.test");
+    expect(&l, "y.sub.lab2.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "www.lab2.test", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "foo.example", MXD_T_A, MXD_RCODE_NOERROR, 1, NULL);
+    expect(&l, "bar.example", MXD_T_A, MXD_RCODE_NXDOMAIN, 0, ".");
+    expect(&l, "b.dup.test", MXD_T_A, MXD_RCODE_NXDOMAIN, 0, "dup.test");
+    mxd_dnsmsg m;
+    ck_assert_int_eq(ask(&l, AUTH1, "a.dup.test", MXD_T_A, &UDP, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    ck_assert_mem_eq(m.an[0].u.a, ((uint8_t[]){ 127, 0, 25, 5 }), 4);
+    mxd_dnsmsg_free(&m);
+    lab_free(&l);
+    zone_done(z, 5);
+}
+END_TEST
+
+/* d0001..d2000.bench.test, each with two MX over four hosts, as the batch
+ * benchmark's scenario has them; and one name whose three MX lie at the
+ * start, the middle and the end of the zone. */
+#define BIG_N 2000
+
+static void big_zone(mxd_scn_zone *z)
+{
+    zone_init(z, "bench.test");
+    zone_put(z, mx("spread.bench.test", 30, "mx1.bench.test"));
+    for (int k = 1; k <= 4; k++) {
+        char h[64];
+        snprintf(h, sizeof h, "mx%d.bench.test", k);
+        zone_put(z, a4(h, (uint8_t)k));
+    }
+    for (int i = 1; i <= BIG_N; i++) {
+        char d[64], h1[64], h2[64];
+        snprintf(d, sizeof d, "d%04d.bench.test", i);
+        snprintf(h1, sizeof h1, "mx%d.bench.test", (i - 1) % 4 + 1);
+        snprintf(h2, sizeof h2, "mx%d.bench.test", i % 4 + 1);
+        zone_put(z, mx(d, 10, h1));
+        zone_put(z, mx(d, 20, h2));
+        if (i == BIG_N / 2)
+            zone_put(z, mx("spread.bench.test", 10, "mx2.bench.test"));
+    }
+    zone_put(z, mx("spread.bench.test", 20, "mx3.bench.test"));
+}
+
+/* Two MX in zone order, each with its glue when an authoritative server
+ * answered (the resolver passes on the answer section only). */
+static void check_big_mx(const mxd_dnsmsg *m, int i, bool glue)
+{
+    ck_assert_int_eq(m->rcode, MXD_RCODE_NOERROR);
+    ck_assert_uint_eq(m->nan, 2);
+    uint8_t h[2] = { (uint8_t)((i - 1) % 4 + 1), (uint8_t)(i % 4 + 1) };
+    for (int k = 0; k < 2; k++) {
+        char want[64];
+        snprintf(want, sizeof want, "mx%u.bench.test", h[k]);
+        ck_assert_uint_eq(m->an[k].u.mx.pref, 10 + 10 * k);
+        ck_assert(mxd_dns_name_eq(m->an[k].u.mx.host, want));
+    }
+    if (!glue)
+        return;
+    ck_assert_uint_ge(m->nar, 2);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_uint_eq(m->ar[k].type, MXD_T_A);
+        ck_assert_uint_eq(m->ar[k].u.a[3], h[k]);
+    }
+}
+
+START_TEST(test_index_large_zone)
+{
+    mxd_scn_zone z;
+    big_zone(&z);
+    lab l;
+    lab_opts o = { .zones = &z, .nzones = 1 };
+    lab_start(&l, &o);
+    static const int sample[] = { 1, 2, 3, 4, 777, 1000, 1001, 1999, 2000 };
+    mxd_dnsmsg m;
+    for (size_t s = 0; s < sizeof sample / sizeof *sample; s++) {
+        char d[64];
+        snprintf(d, sizeof d, s % 2 ? "D%04d.BENCH.TEST" : "d%04d.bench.test", sample[s]);
+        ck_assert_int_eq(ask(&l, AUTH1, d, MXD_T_MX, s % 3 ? &UDP : &TCP, &m, NULL), 0);
+        check_big_mx(&m, sample[s], true);
+        mxd_dnsmsg_free(&m);
+    }
+    expect(&l, "d2001.bench.test", MXD_T_MX, MXD_RCODE_NXDOMAIN, 0, "bench.test");
+    expect(&l, "d0001.bench.test", MXD_T_TXT, MXD_RCODE_NOERROR, 0, "bench.test");
+    ck_assert_int_eq(ask(&l, AUTH1, "spread.bench.test", MXD_T_MX, &UDP, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 3);
+    ck_assert_uint_eq(m.an[0].u.mx.pref, 30);
+    ck_assert_uint_eq(m.an[1].u.mx.pref, 10);
+    ck_assert_uint_eq(m.an[2].u.mx.pref, 20);
+    mxd_dnsmsg_free(&m);
+
+    /* Through the resolver: one upstream query per name, then the cache,
+     * whatever the case of the question. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 10; i <= BIG_N; i += 10) {
+            char d[64];
+            snprintf(d, sizeof d, pass ? "D%04d.Bench.Test" : "d%04d.bench.test", i);
+            ck_assert_int_eq(ask(&l, RESOLVER, d, MXD_T_MX, &RECURSE, &m, NULL), 0);
+            check_big_mx(&m, i, false);
+            mxd_dnsmsg_free(&m);
+        }
+        ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), BIG_N / 10);
+    }
+    lab_free(&l);
+    zone_done(&z, 1);
+}
+END_TEST
+
+/* Puts an MX for name (to held.lab.test) in the resolver's cache. */
+static void hold(lab *l, const char *name, uint32_t ttl)
+{
+    mxd_rr r = mx(name, 10, "held.lab.test");
+    ck_assert_int_eq(mxd_labdns_resolver_preload(l->res, name, MXD_T_MX, &r, 1, ttl), 0);
+}
+
+/* A full cache (4096 entries) makes room by dropping the entry closest to
+ * expiry. */
+START_TEST(test_resolver_cache_evicts_soonest)
+{
+    lab l;
+    lab_opts o = { 0 };
+    lab_start(&l, &o);
+    hold(&l, "soon.lab.test", 100);
+    hold(&l, "later.lab.test", 200);
+    for (int i = 1; i <= 4094; i++) {
+        char d[64];
+        snprintf(d, sizeof d, "p%04d.lab.test", i);
+        hold(&l, d, 600);
+    }
+    mxd_dnsmsg m;
+    ck_assert_int_eq(ask(&l, RESOLVER, "soon.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    mxd_dnsmsg_free(&m);
+    ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), 0);
+    /* one more: soon.lab.test goes */
+    hold(&l, "extra.lab.test", 600);
+    ck_assert_int_eq(ask(&l, RESOLVER, "p0001.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    mxd_dnsmsg_free(&m);
+    ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), 0);
+    ck_assert_int_eq(ask(&l, RESOLVER, "soon.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_int_eq(m.rcode, MXD_RCODE_NXDOMAIN); /* asked the zone, which has no such name */
+    mxd_dnsmsg_free(&m);
+    ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), 1);
+    /* caching that NXDOMAIN (120 s) pushed out later.lab.test (200 s), not a 600 s one */
+    ck_assert_int_eq(ask(&l, RESOLVER, "later.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_int_eq(m.rcode, MXD_RCODE_NXDOMAIN);
+    mxd_dnsmsg_free(&m);
+    ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), 2);
+    ck_assert_int_eq(ask(&l, RESOLVER, "p4094.lab.test", MXD_T_MX, &RECURSE, &m, NULL), 0);
+    ck_assert_uint_eq(m.nan, 1);
+    ck_assert_str_eq(m.an[0].u.mx.host, "held.lab.test");
+    mxd_dnsmsg_free(&m);
+    ck_assert_uint_eq(mxd_labdns_resolver_upstream_queries(l.res), 2);
+    lab_free(&l);
+}
+END_TEST
+
 static Suite *labdns_suite(void)
 {
     Suite *s = suite_create("labdns");
@@ -1121,6 +1423,14 @@ static Suite *labdns_suite(void)
     tcase_add_test(r, test_resolver_preload_stale);
     tcase_set_timeout(r, 20);
     suite_add_tcase(s, r);
+    TCase *x = tcase_create("index");
+    tcase_add_test(x, test_index_case_insensitive);
+    tcase_add_test(x, test_index_empty_nonterminals);
+    tcase_add_test(x, test_index_longest_zone);
+    tcase_add_test(x, test_index_large_zone);
+    tcase_add_test(x, test_resolver_cache_evicts_soonest);
+    tcase_set_timeout(x, 60);
+    suite_add_tcase(s, x);
     return s;
 }
 
