@@ -38,6 +38,11 @@ static void smtp_free(mxd_smtp *s)
         free(s->ext[i]);
     free(s->ext);
     free(s->transcript);
+    for (size_t i = 0; i < s->nchain; i++) {
+        free(s->chain[i].cert);
+        free(s->chain[i].spki);
+    }
+    free(s->chain);
 }
 
 void mxd_result_free(mxd_result *r)
