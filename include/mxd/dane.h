@@ -31,13 +31,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mxd/certder.h"
 #include "mxd/finding.h"
 #include "mxd/policy.h"
 #include "mxd/result.h"
 
-enum { MXD_DANE_TA = 2, MXD_DANE_EE = 3 };              /* usages */
-enum { MXD_TLSA_SEL_CERT = 0, MXD_TLSA_SEL_SPKI = 1 };  /* selectors */
-enum { MXD_TLSA_FULL = 0, MXD_TLSA_SHA256 = 1, MXD_TLSA_SHA512 = 2 }; /* matching types */
+enum { MXD_DANE_TA = 2, MXD_DANE_EE = 3 }; /* usages; selectors and matching types: certder.h */
 
 /* One TLSA record read from its RDATA: three octets, then the association data. */
 typedef struct mxd_tlsa_rr {

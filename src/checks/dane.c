@@ -17,8 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "mxd/dane.h"
 #include "mxd/strbuf.h"
 
@@ -54,35 +52,11 @@ bool mxd_tlsa_usable(const mxd_tlsa_rr *t)
     return dl < 0 ? false : dl == 0 ? t->len > 0 : t->len == (size_t)dl;
 }
 
-/* What selector picks from one certificate, and its digest by mtype into out
- * (at least 64 bytes; the DER itself is returned as is). Returns the bytes to
- * compare through *res, their length, or -1. */
-static long selected(const mxd_cert_der *c, int selector, int mtype, uint8_t *out,
-                     const uint8_t **res)
-{
-    const uint8_t *src = selector == MXD_TLSA_SEL_CERT ? c->cert
-                         : selector == MXD_TLSA_SEL_SPKI ? c->spki : NULL;
-    size_t n = selector == MXD_TLSA_SEL_CERT ? c->cert_len : c->spki_len;
-    if (!src || !n)
-        return -1;
-    if (mtype == MXD_TLSA_FULL) {
-        *res = src;
-        return (long)n;
-    }
-    const EVP_MD *md = mtype == MXD_TLSA_SHA256 ? EVP_sha256()
-                       : mtype == MXD_TLSA_SHA512 ? EVP_sha512() : NULL;
-    unsigned int dl = 0;
-    if (!md || EVP_Digest(src, n, out, &dl, md, NULL) != 1)
-        return -1;
-    *res = out;
-    return (long)dl;
-}
-
 static bool match_one(const mxd_tlsa_rr *t, const mxd_cert_der *c)
 {
-    uint8_t buf[EVP_MAX_MD_SIZE];
+    uint8_t md[MXD_TLSA_DIGEST_MAX];
     const uint8_t *got;
-    long n = selected(c, t->selector, t->mtype, buf, &got);
+    long n = mxd_cert_der_select(c, t->selector, t->mtype, md, &got);
     return n >= 0 && (size_t)n == t->len && memcmp(got, t->data, t->len) == 0;
 }
 
@@ -107,9 +81,9 @@ bool mxd_dane_matches(const mxd_tlsa_rr *t, const mxd_smtp *s)
 
 bool mxd_dane_leaf_hex(const mxd_smtp *s, int selector, int mtype, char *out, size_t cap)
 {
-    uint8_t buf[EVP_MAX_MD_SIZE];
+    uint8_t md[MXD_TLSA_DIGEST_MAX];
     const uint8_t *got;
-    long n = s->nchain ? selected(&s->chain[0], selector, mtype, buf, &got) : -1;
+    long n = s->nchain ? mxd_cert_der_select(&s->chain[0], selector, mtype, md, &got) : -1;
     if (n < 0 || (size_t)n * 2 + 1 > cap)
         return false;
     for (long i = 0; i < n; i++)

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "mxd/certder.h"
 #include "mxd/sanitize.h"
 #include "mxd/smtpprobe.h"
 #include "mxd/smtpclient.h"
@@ -149,28 +150,6 @@ static time_t asn1_to_time(const ASN1_TIME *t)
     return timegm(&tm);
 }
 
-/* DER of one certificate and its key into d (owned by the result). */
-static bool keep_der(X509 *x, mxd_cert_der *d)
-{
-    int cl = i2d_X509(x, NULL);
-    int kl = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL);
-    if (cl <= 0 || kl <= 0)
-        return false;
-    d->cert = malloc((size_t)cl);
-    d->spki = malloc((size_t)kl);
-    unsigned char *cp = d->cert, *kp = d->spki;
-    if (!d->cert || !d->spki || i2d_X509(x, &cp) != cl ||
-        i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &kp) != kl) {
-        free(d->cert);
-        free(d->spki);
-        memset(d, 0, sizeof *d);
-        return false;
-    }
-    d->cert_len = (size_t)cl;
-    d->spki_len = (size_t)kl;
-    return true;
-}
-
 /* Keeps what DANE matching needs (RFC 7672): every certificate the server sent,
  * leaf first, and whether each one was signed by the next, since a DANE-TA
  * record vouches for the leaf only through such a chain. No trust store is
@@ -192,7 +171,7 @@ static void keep_chain(mxd_smtp_probe *p, X509 *leaf)
         return;
     for (int i = 0; i < n; i++) {
         X509 *x = sk ? sk_X509_value(sk, i) : leaf;
-        if (!keep_der(x, &o->chain[o->nchain]))
+        if (!mxd_cert_der_set(&o->chain[o->nchain], x))
             break;
         o->nchain++;
         if (i > 0) {

@@ -41,14 +41,7 @@ static char *rdata(int usage, int sel, int mtype, const uint8_t *data, size_t n,
 
 static void der_of(X509 *x, mxd_cert_der *d)
 {
-    int n = i2d_X509(x, NULL);
-    d->cert = malloc((size_t)n);
-    unsigned char *p = d->cert;
-    d->cert_len = (size_t)i2d_X509(x, &p);
-    n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL);
-    d->spki = malloc((size_t)n);
-    p = d->spki;
-    d->spki_len = (size_t)i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p);
+    ck_assert(mxd_cert_der_set(d, x));
 }
 
 /* s presents certs[0..n-1] (leaf first); linked: each was signed by the next. */
@@ -64,10 +57,8 @@ static void present_chain(mxd_smtp *s, X509 *const *certs, size_t n, bool linked
 
 static void clear_chain(mxd_smtp *s)
 {
-    for (size_t i = 0; i < s->nchain; i++) {
-        free(s->chain[i].cert);
-        free(s->chain[i].spki);
-    }
+    for (size_t i = 0; i < s->nchain; i++)
+        mxd_cert_der_clear(&s->chain[i]);
     free(s->chain);
     s->chain = NULL;
     s->nchain = 0;
@@ -372,8 +363,7 @@ static void one_record(int usage, int sel, int mt, X509 *cert, char ***recs, siz
     *recs = calloc(1, sizeof **recs);
     *lens = calloc(1, sizeof **lens);
     (*recs)[0] = record_for(usage, sel, mt, &d, &(*lens)[0]);
-    free(d.cert);
-    free(d.spki);
+    mxd_cert_der_clear(&d);
 }
 
 static mxd_findings judge(const fixture *fx, bool with_smtp)
@@ -479,8 +469,7 @@ START_TEST(test_check_any_usable_record_matches)
     ck_assert_str_eq(param(&fs.v[0], "count"), "1");
     mxd_findings_free(&fs);
     fx.t.q.nrec = 2;
-    free(d.cert);
-    free(d.spki);
+    mxd_cert_der_clear(&d);
     fixture_free(&fx);
 }
 END_TEST
