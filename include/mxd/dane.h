@@ -68,7 +68,8 @@ bool mxd_dane_leaf_hex(const mxd_smtp *s, int selector, int mtype, char *out, si
  *   dane.match     pass  every compared address offered STARTTLS and matches
  *   dane.mismatch  fail  one per address whose certificate matches no record
  *   dane.no_starttls fail one per address without STARTTLS, or whose TLS failed
- * Nothing while a probe of the host is still running. */
+ * Nothing while the host's addresses are being looked up or a probe of it
+ * still runs (the wizard checks again as results come in). */
 void mxd_check_dane(const mxd_result *r, const mxd_tlsa *t, mxd_findings *out);
 
 #endif

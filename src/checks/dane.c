@@ -176,6 +176,10 @@ void mxd_check_dane(const mxd_result *r, const mxd_tlsa *t, mxd_findings *out)
         return;
     }
     const mxd_target *tg = r && !r->opts.no_smtp ? target_of(r, t->host) : NULL;
+    if (tg && (tg->a.state == MXD_Q_PENDING || tg->aaaa.state == MXD_Q_PENDING)) {
+        mxd_sb_free(&usable);
+        return; /* the host's addresses, and so its probes, are still to come */
+    }
     bool probed = false;
     for (size_t j = 0; tg && j < tg->naddrs; j++) {
         if (tg->smtp[j].state == MXD_SMTP_RUNNING) {

@@ -355,15 +355,25 @@ static void fixture_free(fixture *fx)
     mxd_result_free(&fx->r);
 }
 
-/* One record "3 1 1 <SHA-256 of cert's key>" for fixture_init (owned arrays). */
-static void one_record(int usage, int sel, int mt, X509 *cert, char ***recs, size_t **lens)
+/* mx1.example.jp with one record of usage/selector/mtype that matches cert. */
+static void fixture_one(fixture *fx, bool ad, int usage, int sel, int mt, X509 *cert)
 {
     mxd_cert_der d;
     der_of(cert, &d);
-    *recs = calloc(1, sizeof **recs);
-    *lens = calloc(1, sizeof **lens);
-    (*recs)[0] = record_for(usage, sel, mt, &d, &(*lens)[0]);
+    char **recs = calloc(1, sizeof *recs);
+    size_t *lens = calloc(1, sizeof *lens);
+    recs[0] = record_for(usage, sel, mt, &d, &lens[0]);
     mxd_cert_der_clear(&d);
+    fixture_init(fx, ad, recs, lens, 1);
+}
+
+/* Asserts that fs holds exactly one finding, id, of severity sev (-1: any). */
+static void only(const mxd_findings *fs, const char *id, int sev)
+{
+    ck_assert_uint_eq(fs->n, 1);
+    ck_assert_str_eq(fs->v[0].id, id);
+    if (sev >= 0)
+        ck_assert_int_eq(fs->v[0].sev, sev);
 }
 
 static mxd_findings judge(const fixture *fx, bool with_smtp)
@@ -383,26 +393,27 @@ static const char *param(const mxd_finding *f, const char *k)
 START_TEST(test_check_match_two_addresses)
 {
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 3, 1, 1, leaf);
     add_addr(&fx.r.targets[0], "192.0.2.25", leaf);
     add_addr(&fx.r.targets[0], "2001:db8::25", leaf);
     mxd_findings fs = judge(&fx, true);
-    ck_assert_uint_eq(fs.n, 1);
-    ck_assert_str_eq(fs.v[0].id, "dane.match");
-    ck_assert_int_eq(fs.v[0].sev, MXD_SEV_PASS);
+    only(&fs, "dane.match", MXD_SEV_PASS);
     ck_assert_str_eq(fs.v[0].subject, "mx1.example.jp");
     ck_assert_str_eq(param(&fs.v[0], "addresses"), "192.0.2.25, 2001:db8::25");
     ck_assert_str_eq(param(&fs.v[0], "name"), "_25._tcp.mx1.example.jp");
     ck_assert(strncmp(param(&fs.v[0], "records"), "3 1 1 ", 6) == 0);
     mxd_findings_free(&fs);
 
-    /* While a probe of the host runs, nothing is said yet. */
+    /* While a probe of the host runs, or its addresses are still being looked
+     * up, nothing is said yet. */
     fx.r.targets[0].smtp[1].state = MXD_SMTP_RUNNING;
     fs = judge(&fx, true);
     ck_assert_uint_eq(fs.n, 0);
+    fx.r.targets[0].smtp[1].state = MXD_SMTP_DONE;
+    fx.r.targets[0].aaaa.state = MXD_Q_PENDING;
+    fs = judge(&fx, true);
+    ck_assert_uint_eq(fs.n, 0);
+    fx.r.targets[0].aaaa.state = MXD_Q_OK;
     /* An address this machine could not reach is left out of the comparison. */
     fx.r.targets[0].smtp[1].state = MXD_SMTP_DONE;
     fx.r.targets[0].smtp[1].end = MXD_SMTP_END_UNREACHABLE;
@@ -417,10 +428,7 @@ END_TEST
 START_TEST(test_check_one_address_mismatch)
 {
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 3, 1, 1, leaf);
     add_addr(&fx.r.targets[0], "192.0.2.25", leaf);
     mxd_smtp *renewed = add_addr(&fx.r.targets[0], "192.0.2.26", old_leaf);
     mxd_findings fs = judge(&fx, true);
@@ -457,15 +465,12 @@ START_TEST(test_check_any_usable_record_matches)
     fixture_init(&fx, true, recs, lens, 2);
     add_addr(&fx.r.targets[0], "192.0.2.25", leaf);
     mxd_findings fs = judge(&fx, true);
-    ck_assert_uint_eq(fs.n, 1);
-    ck_assert_str_eq(fs.v[0].id, "dane.match");
+    only(&fs, "dane.match", -1);
     ck_assert(strncmp(param(&fs.v[0], "records"), "3 0 2 ", 6) == 0); /* the usable one */
     mxd_findings_free(&fs);
     fx.t.q.nrec = 1; /* hide the usable record: only PKIX-EE is left */
     fs = judge(&fx, true);
-    ck_assert_uint_eq(fs.n, 1);
-    ck_assert_str_eq(fs.v[0].id, "dane.unusable");
-    ck_assert_int_eq(fs.v[0].sev, MXD_SEV_WARN);
+    only(&fs, "dane.unusable", MXD_SEV_WARN);
     ck_assert_str_eq(param(&fs.v[0], "count"), "1");
     mxd_findings_free(&fs);
     fx.t.q.nrec = 2;
@@ -477,10 +482,7 @@ END_TEST
 START_TEST(test_check_no_starttls)
 {
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 3, 1, 1, leaf);
     mxd_smtp *plain = add_addr(&fx.r.targets[0], "192.0.2.25", NULL);
     plain->starttls_offered = false;
     mxd_smtp *broken = add_addr(&fx.r.targets[0], "192.0.2.26", NULL);
@@ -503,10 +505,7 @@ END_TEST
 START_TEST(test_check_not_compared)
 {
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 3, 1, 1, leaf);
     mxd_smtp *s = add_addr(&fx.r.targets[0], "192.0.2.25", old_leaf);
     static const struct {
         bool with_smtp, no_smtp;
@@ -543,15 +542,10 @@ START_TEST(test_check_not_validated)
     /* Records without the AD bit are ignored by senders: whatever the
      * certificate, only dane.present. */
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, false, recs, lens, 1);
+    fixture_one(&fx, false, 3, 1, 1, leaf);
     add_addr(&fx.r.targets[0], "192.0.2.25", old_leaf);
     mxd_findings fs = judge(&fx, true);
-    ck_assert_uint_eq(fs.n, 1);
-    ck_assert_str_eq(fs.v[0].id, "dane.present");
-    ck_assert_int_eq(fs.v[0].sev, MXD_SEV_INFO);
+    only(&fs, "dane.present", MXD_SEV_INFO);
     ck_assert_str_eq(param(&fs.v[0], "dnssec"), "not_validated");
     ck_assert_str_eq(param(&fs.v[0], "reason"), "not_validated");
     mxd_findings_free(&fs);
@@ -568,17 +562,13 @@ START_TEST(test_check_ta_wrong_name)
     /* A DANE-TA record for the CA, and a certificate the CA issued for another
      * name: any host with a certificate from that CA could pose as this one. */
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(2, 1, 1, mxd_labca_cert(ca), &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 2, 1, 1, mxd_labca_cert(ca));
     add_addr(&fx.r.targets[0], "192.0.2.25", leaf);
     mxd_smtp *s = add_addr(&fx.r.targets[0], "192.0.2.26", other_name);
     s->cert.name_matches = false;
     snprintf(s->cert.names, sizeof s->cert.names, "mx9.example.jp");
     mxd_findings fs = judge(&fx, true);
-    ck_assert_uint_eq(fs.n, 1);
-    ck_assert_str_eq(fs.v[0].id, "dane.mismatch");
+    only(&fs, "dane.mismatch", -1);
     ck_assert_str_eq(param(&fs.v[0], "address"), "192.0.2.26");
     ck_assert_str_eq(param(&fs.v[0], "names"), "mx9.example.jp");
     mxd_findings_free(&fs);
@@ -591,10 +581,7 @@ END_TEST
 START_TEST(test_policy_step_uses_smtp)
 {
     fixture fx;
-    char **recs;
-    size_t *lens;
-    one_record(3, 1, 1, leaf, &recs, &lens);
-    fixture_init(&fx, true, recs, lens, 1);
+    fixture_one(&fx, true, 3, 1, 1, leaf);
     add_addr(&fx.r.targets[0], "192.0.2.25", old_leaf);
     mxd_policy_result d;
     memset(&d, 0, sizeof d);

@@ -183,6 +183,10 @@ START_TEST(test_builtin_cover_lessons)
         { "hostile-bidi", "smtp.ok" },
         { "hostile-reset", "smtp.closed" },
         { "hostile-noread", "smtp.timeout" },
+        { "dane-ok", "dane.match" },
+        { "dane-key-renewed", "dane.mismatch" },
+        { "dane-unsigned", "dane.present" },
+        { "dane-no-starttls", "dane.no_starttls" },
     };
     mxd_scenario *list;
     size_t n = mxd_scenario_list(help_dir(), &list);
