@@ -98,7 +98,7 @@ check: deps
 
 # The integration tests that exercise every probe and server, with the binary
 # under valgrind (timing-sensitive tests are left to the normal and ASan runs).
-VALGRIND_TESTS := t_scenarios t_report_fixture t_cli t_scenario_errors
+VALGRIND_TESTS := t_scenarios t_report_fixture t_cli t_scenario_errors t_dane
 valgrind: $(BIN)
 	$(Q)MXD_BIN=tests/valgrind-mxdoctor.sh sh tests/integration/run.sh $(VALGRIND_TESTS)
 

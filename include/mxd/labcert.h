@@ -48,6 +48,13 @@ int mxd_labca_issue(mxd_labca *ca, const char *name, mxd_cert_kind kind, X509 **
 SSL_CTX *mxd_labca_server_ctx(mxd_labca *ca, const char *name, mxd_cert_kind kind, char *err,
                               size_t errlen);
 
+/* The same for a certificate issued earlier (cert and key borrowed; the
+ * context takes its own references), so the lab can publish TLSA records for
+ * the very certificate a server presents. A certificate the CA issued is sent
+ * followed by the CA's own certificate, as servers send intermediates. */
+SSL_CTX *mxd_labca_server_ctx_for(const mxd_labca *ca, X509 *cert, EVP_PKEY *key, char *err,
+                                  size_t errlen);
+
 /* Writes the CA certificate as PEM into buf (for `openssl s_client -CAfile` in a
  * workshop). Returns the length, or -1 when cap is too small. */
 int mxd_labca_pem(const mxd_labca *ca, char *buf, size_t cap);

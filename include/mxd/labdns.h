@@ -20,6 +20,7 @@
 #ifndef MXD_LABDNS_H
 #define MXD_LABDNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,6 +102,14 @@ int mxd_labdns_resolver_add_zone(mxd_labdns_resolver *r, const char *origin,
  * name, ENOMEM). */
 int mxd_labdns_resolver_preload(mxd_labdns_resolver *r, const char *name, uint16_t type,
                                 const mxd_rr *rrs, size_t nrrs, uint32_t ttl);
+/* Simulated DNSSEC: whether the zone at origin is signed ("dnssec: signed" in
+ * a scenario). Nothing is signed for real; the resolver sets the AD bit on an
+ * answer whose records (and negative answer's SOA) all come from signed zones
+ * (the longest origin given here that contains a name decides), only for a
+ * client that asked with the AD bit or EDNS's DO bit (RFC 6840 §5.7), and only
+ * for NOERROR and NXDOMAIN. Given twice for one origin, signed wins (a zone
+ * served in several versions). Returns 0, or -1 (bad name, ENOMEM). */
+int mxd_labdns_resolver_set_dnssec(mxd_labdns_resolver *r, const char *origin, bool is_signed);
 /* Forgets everything cached (a "flush the cache" lesson). */
 void mxd_labdns_resolver_flush(mxd_labdns_resolver *r);
 /* Queries sent to authoritative servers so far (every try counts). */

@@ -284,15 +284,18 @@ void mxd_policy_cancel(mxd_policy_run *run);
 
 /* The step's findings from d alone (step id "policy"), for the domain
  * domain_ascii: spf.* (src/checks/spf.c), dmarc.*, dkim.*, ptr.*, mta_sts.*
- * (src/checks/mtasts.c, against the MX hosts in d->tlsa), tlsrpt.*, dane.* and
+ * (src/checks/mtasts.c, against the MX hosts in d->tlsa), tlsrpt.*, dane.*
+ * (src/checks/dane.c; without SMTP results no certificate is compared) and
  * policy.dns_error. d->started false: nothing. */
 void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
                            mxd_findings *out);
 
 /* The step's findings for a diagnosis: nothing while r's MX answer is
  * missing, NXDOMAIN or failed (the domain does not exist or its DNS is down:
- * every policy lookup would only repeat that), else mxd_check_policy_data(d,
- * r->domain_ascii). d is the result's policy data (NULL: nothing). */
+ * every policy lookup would only repeat that), else those of
+ * mxd_check_policy_data(d, r->domain_ascii), with the DANE records compared
+ * against the certificates in r's SMTP results (dane.h). d is the result's
+ * policy data (NULL: nothing). */
 void mxd_check_policy(const mxd_result *r, const mxd_policy_result *d, mxd_findings *out);
 
 /* Writes d as one JSON object value (the report's "policy" key). */

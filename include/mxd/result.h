@@ -82,6 +82,21 @@ typedef struct mxd_cert {
     time_t not_before, not_after;
 } mxd_cert;
 
+/* One certificate the server sent, kept for DANE (RFC 6698 §2.1.2): selector 0
+ * matches the whole certificate, selector 1 its SubjectPublicKeyInfo, both in
+ * DER. The digests (SHA-256, SHA-512) are made from these when a check needs
+ * them (dane.h), so the probe stores each byte once. */
+typedef struct mxd_cert_der {
+    uint8_t *cert; size_t cert_len; /* DER of the certificate, owned */
+    uint8_t *spki; size_t spki_len; /* DER of its SubjectPublicKeyInfo, owned */
+    bool signed_by_next;            /* the next certificate in the chain issued and
+                                       signed this one (false for the last) */
+} mxd_cert_der;
+
+/* At most this many certificates of a chain are kept: real chains have two to
+ * four, and a hostile server must not make the result grow without bound. */
+#define MXD_CHAIN_MAX 8
+
 typedef struct mxd_smtp {
     mxd_smtp_state state;
     mxd_smtp_end end;
@@ -97,6 +112,10 @@ typedef struct mxd_smtp {
     size_t injected_bytes;  /* bytes that arrived with/after the 220 to STARTTLS */
     char tls_version[16], tls_cipher[64];
     mxd_cert cert;
+    mxd_cert_der *chain;    /* the certificates the server sent, leaf first, at most
+                               MXD_CHAIN_MAX; owned (freed with the result); NULL
+                               and 0 when no TLS session was set up */
+    size_t nchain;
     int ehlo2_code;         /* EHLO after TLS */
     int quit_code;
     char *transcript;       /* "C: EHLO ...\nS: 250-...\n" sanitised, owned */

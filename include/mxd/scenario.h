@@ -23,6 +23,27 @@ typedef enum {
     MXD_AUTH_SERVFAIL, /* answers SERVFAIL to everything */
 } mxd_auth_mode;
 
+/* Where the association data of a TLSA record comes from. The lab's
+ * certificates are made when it starts, so a scenario names them instead of
+ * giving their digests; the lab fills the data in (lab.c). */
+typedef enum {
+    MXD_TLSA_FROM_LITERAL = 0, /* hex in the file; the record's RDATA is complete */
+    MXD_TLSA_FROM_CERT,        /* "@cert": the certificate (or key) of the [smtp] server
+                                  whose name is the owner without "_25._tcp." */
+    MXD_TLSA_FROM_OTHER,       /* "@other": a certificate for that name with another key,
+                                  as before a renewal (for a mismatch lesson) */
+    MXD_TLSA_FROM_CA,          /* "@ca": the lab CA's certificate (DANE-TA, usage 2) */
+} mxd_tlsa_from;
+
+/* A TLSA record whose data the lab fills in. Its RDATA in the zone holds only
+ * usage, selector and matching type (3 bytes) until then. */
+typedef struct mxd_scn_tlsa {
+    size_t rr;                  /* index of the record in the zone's rrs */
+    mxd_tlsa_from from;         /* never MXD_TLSA_FROM_LITERAL */
+    char host[MXD_NAME_MAX];    /* CERT, OTHER: the server's name; "" for CA */
+    int line;
+} mxd_scn_tlsa;
+
 /* Names in records are stored lower-case, absolute, without the trailing dot
  * ("mx1.lab.test"); the root (a null MX's target) is ".". */
 typedef struct mxd_scn_zone {
@@ -30,6 +51,10 @@ typedef struct mxd_scn_zone {
     mxd_rr *rrs; size_t nrrs;   /* owned, in file order; the parser appends an SOA and
                                    an NS ("ns1.<origin>") when the file has none */
     int line;                   /* the [zone] line */
+    /* "dnssec: signed": the lab's resolvers treat answers from this zone as
+     * DNSSEC-validated (the AD bit). A simulation: nothing is signed. */
+    bool dnssec;
+    mxd_scn_tlsa *tlsa; size_t ntlsa; /* owned: TLSA records the lab fills in */
 } mxd_scn_zone;
 
 typedef struct mxd_scn_auth {

@@ -115,6 +115,12 @@
     X(ESCAPE_DIGITS, "escape_digits", "") \
     X(ESCAPE_RANGE, "escape_range", "value") \
     X(QUOTED_TOO_LONG, "quoted_too_long", "max") \
+    X(BAD_DNSSEC, "bad_dnssec", "value") \
+    X(BAD_TLSA_NUMBER, "bad_tlsa_number", "value") \
+    X(BAD_TLSA_DATA, "bad_tlsa_data", "value") \
+    X(TLSA_REF_KIND, "tlsa_ref_kind", "value") \
+    X(TLSA_REF_OWNER, "tlsa_ref_owner", "value name") \
+    X(TLSA_NO_SERVER, "tlsa_no_server", "value host") \
     /* [https] sections (scenario_https.h) */ \
     X(HTTPS_INDENT, "https_indent", "") \
     X(HTTPS_LINE_TOO_LONG, "https_line_too_long", "max") \
@@ -162,7 +168,8 @@ typedef enum {
     X(FORM_IPV6, "form.ipv6") \
     X(FORM_MX, "form.mx") \
     X(FORM_HOST, "form.host") \
-    X(FORM_SOA, "form.soa")
+    X(FORM_SOA, "form.soa") \
+    X(FORM_TLSA, "form.tlsa")
 
 typedef enum {
 #define MXD_SCN_TERM_ENUM_(id, name) MXD_SCN_T_##id,

@@ -6,7 +6,9 @@
  *     key under 1024 bits) fails: the protection it promises does not exist;
  *   - a missing DMARC or PTR record warns: mail still flows, but more of it
  *     lands in spam, and big mailbox providers ask for both;
- *   - optional extras (TLS-RPT, DANE, DKIM selectors we cannot guess) inform.
+ *   - optional extras (TLS-RPT, DKIM selectors we cannot guess) inform;
+ *   - DANE (src/checks/dane.c) fails when validated TLSA records and the mail
+ *     server's certificate disagree: senders that enforce DANE stop delivering.
  * A lookup that failed says nothing about the record: all of them are gathered
  * in one policy.dns_error (severity skip), so a flaky resolver cannot make a
  * domain look misconfigured, nor bury the real findings under repeats.
@@ -18,6 +20,7 @@
 #include <strings.h>
 
 #include "mxd/checks.h"
+#include "mxd/dane.h"
 #include "mxd/policy.h"
 #include "mxd/sanitize.h"
 #include "mxd/strbuf.h"
@@ -329,7 +332,10 @@ static void check_tlsrpt(const mxd_policy_result *d, const char *domain, mxd_fin
     }
 }
 
-static void check_dane(const mxd_policy_result *d, mxd_findings *out, errs *e)
+/* DANE per MX host (src/checks/dane.c); r gives the SMTP results to compare
+ * the certificates with (NULL: none). */
+static void check_dane(const mxd_policy_result *d, const mxd_result *r, mxd_findings *out,
+                       errs *e)
 {
     for (size_t i = 0; i < d->ntlsa; i++) {
         const mxd_tlsa *t = &d->tlsa[i];
@@ -339,24 +345,7 @@ static void check_dane(const mxd_policy_result *d, mxd_findings *out, errs *e)
             note_failure(e, &t->q);
             continue;
         }
-        if (t->q.state != MXD_Q_OK || !t->q.nrec)
-            continue; /* DANE is optional: no TLSA, nothing to say */
-        mxd_sb recs = MXD_SB_INIT;
-        for (size_t k = 0; k < t->q.nrec; k++) {
-            char one[64];
-            mxd_tlsa_format(t->q.rec[k], t->q.len[k], one, sizeof one);
-            mxd_sb_printf(&recs, "%s%s", k ? ", " : "", one);
-        }
-        /* Only a validating resolver's AD bit says the records are genuine;
-         * senders that use DANE validate for themselves. */
-        mxd_finding *f = mxd_findings_add(out, STEP, "dane.present",
-                                          t->q.ad ? MXD_SEV_PASS : MXD_SEV_INFO, t->host);
-        mxd_finding_param(f, "host", t->host);
-        mxd_finding_param(f, "name", t->q.name);
-        mxd_finding_paramf(f, "count", "%zu", t->q.nrec);
-        mxd_finding_param(f, "records", mxd_sb_str(&recs));
-        mxd_finding_param(f, "dnssec", t->q.ad ? "validated" : "not_validated");
-        mxd_sb_free(&recs);
+        mxd_check_dane(r, t, out); /* no TLSA (DANE is optional): nothing to say */
     }
 }
 
@@ -374,17 +363,10 @@ static void check_mtasts(const mxd_policy_result *d, mxd_findings *out)
     free(hosts);
 }
 
-void mxd_check_policy(const mxd_result *r, const mxd_policy_result *d, mxd_findings *out)
-{
-    if (!d || (r->mx.state != MXD_Q_OK && r->mx.state != MXD_Q_NODATA))
-        return;
-    mxd_check_policy_data(d, r->domain_ascii, out);
-}
-
 /* ---- the step ------------------------------------------------------------------------ */
 
-void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
-                           mxd_findings *out)
+static void check_step(const mxd_policy_result *d, const char *domain_ascii, const mxd_result *r,
+                       mxd_findings *out)
 {
     if (!d || !d->started)
         return;
@@ -396,7 +378,7 @@ void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
     check_ptr(d, out, &e);
     check_mtasts(d, out);
     check_tlsrpt(d, domain, out, &e);
-    check_dane(d, out, &e);
+    check_dane(d, r, out, &e);
     if (e.n) {
         mxd_finding *f = mxd_findings_add(out, STEP, "policy.dns_error", MXD_SEV_SKIP, domain);
         mxd_finding_param(f, "domain", domain);
@@ -405,4 +387,17 @@ void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
         mxd_finding_paramf(f, "count", "%zu", e.n);
     }
     mxd_sb_free(&e.names);
+}
+
+void mxd_check_policy_data(const mxd_policy_result *d, const char *domain_ascii,
+                           mxd_findings *out)
+{
+    check_step(d, domain_ascii, NULL, out);
+}
+
+void mxd_check_policy(const mxd_result *r, const mxd_policy_result *d, mxd_findings *out)
+{
+    if (!d || (r->mx.state != MXD_Q_OK && r->mx.state != MXD_Q_NODATA))
+        return;
+    check_step(d, r->domain_ascii, r, out);
 }

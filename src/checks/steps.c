@@ -75,6 +75,10 @@ const mxd_finding_def mxd_finding_defs[] = {
     { "tlsrpt.ok", "policy" },
     { "tlsrpt.missing", "policy" },
     { "dane.present", "policy" },
+    { "dane.match", "policy" },
+    { "dane.mismatch", "policy" },
+    { "dane.no_starttls", "policy" },
+    { "dane.unusable", "policy" },
     { "policy.dns_error", "policy" },
     /* SPF (include/mxd/spf.h, src/checks/spf.c), part of the policy step. */
     { "spf.ok", "policy" },

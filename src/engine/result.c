@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxd/certder.h"
 #include "mxd/delivery.h"
 #include "mxd/policy.h"
 #include "mxd/propagation.h"
@@ -38,6 +39,9 @@ static void smtp_free(mxd_smtp *s)
         free(s->ext[i]);
     free(s->ext);
     free(s->transcript);
+    for (size_t i = 0; i < s->nchain; i++)
+        mxd_cert_der_clear(&s->chain[i]);
+    free(s->chain);
 }
 
 void mxd_result_free(mxd_result *r)

@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "mxd/certder.h"
 #include "mxd/lab.h"
 #include "mxd/labcert.h"
 #include "mxd/labdns.h"
@@ -46,6 +47,11 @@ struct mxd_lab {
     unsigned dns_port, smtp_port, https_port, submission_port;
     char resolver_addr[64];
     char *resolvers[1];
+    /* Per [smtp] section: its certificate and key, and for "@other" records
+     * one for the same name with another key; made once, kept across port
+     * retries, since the zones publish their digests. */
+    X509 **cert, **other;
+    EVP_PKEY **key;
 };
 
 static void teardown(mxd_lab *lab)
@@ -133,9 +139,87 @@ static void glued_free(mxd_scn_zone *zs, size_t n)
     free(zs);
 }
 
-/* A copy of server i's zones with glue added (free with glued_free), or NULL. */
-static mxd_scn_zone *glued_zones(const mxd_scenario *s, size_t i, size_t *nout)
+/* ---- TLSA records of the lab's own certificates ----
+ * "@cert", "@other" and "@ca" in a scenario's TLSA records stand for data that
+ * exists only once the lab has made its certificates: each [smtp] server's own
+ * (servers with the same name and certificate kind share one, as a host's
+ * certificate is on every one of its addresses), another one for the same
+ * name with a new key, and the CA's. */
+
+static int make_certs(mxd_lab *lab, char *err, size_t errlen)
 {
+    const mxd_scenario *s = lab->scn;
+    for (size_t i = 0; i < s->nsmtp; i++) {
+        const mxd_scn_smtp *c = &s->smtp[i];
+        for (size_t j = 0; j < i && !lab->cert[i]; j++)
+            if (strcmp(s->smtp[j].name, c->name) == 0 && s->smtp[j].cert == c->cert &&
+                X509_up_ref(lab->cert[j]) == 1) {
+                EVP_PKEY_up_ref(lab->key[j]);
+                lab->cert[i] = lab->cert[j];
+                lab->key[i] = lab->key[j];
+            }
+        if (!lab->cert[i] &&
+            mxd_labca_issue(lab->ca, c->name, c->cert, &lab->cert[i], &lab->key[i], err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static X509 *tlsa_cert(mxd_lab *lab, const mxd_scn_tlsa *t)
+{
+    if (t->from == MXD_TLSA_FROM_CA)
+        return mxd_labca_cert(lab->ca);
+    const mxd_scenario *s = lab->scn;
+    size_t i = 0;
+    while (i < s->nsmtp && strcmp(s->smtp[i].name, t->host) != 0)
+        i++;
+    if (i == s->nsmtp) /* the parser makes sure this does not happen */
+        return NULL;
+    if (t->from == MXD_TLSA_FROM_CERT)
+        return lab->cert[i];
+    if (!lab->other[i]) {
+        EVP_PKEY *k = NULL;
+        char e[160];
+        if (mxd_labca_issue(lab->ca, t->host, MXD_CERT_GOOD, &lab->other[i], &k, e, sizeof e) < 0)
+            return NULL;
+        EVP_PKEY_free(k);
+    }
+    return lab->other[i];
+}
+
+/* Fills the association data of dst's TLSA records that src lets the lab
+ * fill (dst is a copy of src, record for record). Returns 0, or -1. */
+static int fill_tlsa(mxd_lab *lab, const mxd_scn_zone *src, mxd_scn_zone *dst)
+{
+    for (size_t k = 0; k < src->ntlsa; k++) {
+        mxd_rr *rr = &dst->rrs[src->tlsa[k].rr];
+        X509 *x = tlsa_cert(lab, &src->tlsa[k]);
+        mxd_cert_der der = { 0 };
+        uint8_t md[MXD_TLSA_DIGEST_MAX];
+        const uint8_t *data = NULL;
+        long n = x && rr->data_len >= 3 && mxd_cert_der_set(&der, x)
+                     ? mxd_cert_der_select(&der, rr->data[1], rr->data[2], md, &data) : -1;
+        uint8_t *nd = n >= 0 ? malloc(3 + (size_t)n + 1) : NULL;
+        if (nd) {
+            memcpy(nd, rr->data, 3);
+            memcpy(nd + 3, data, (size_t)n);
+            nd[3 + n] = '\0';
+            free(rr->data);
+            rr->data = nd;
+            rr->data_len = 3 + (size_t)n;
+        }
+        mxd_cert_der_clear(&der);
+        if (!nd)
+            return -1;
+    }
+    return 0;
+}
+
+/* A copy of server i's zones with glue added and the lab's TLSA data filled
+ * in (free with glued_free), or NULL. */
+static mxd_scn_zone *glued_zones(mxd_lab *lab, size_t i, size_t *nout)
+{
+    const mxd_scenario *s = lab->scn;
     size_t n, nservers = s->nauth ? s->nauth : 1;
     const mxd_scn_zone *src = view_of(s, i, &n);
     mxd_scn_zone *zs = calloc(n ? n : 1, sizeof *zs);
@@ -155,6 +239,10 @@ static mxd_scn_zone *glued_zones(const mxd_scenario *s, size_t i, size_t *nout)
             }
             d->rrs = nv;
             d->nrrs++;
+        }
+        if (fill_tlsa(lab, &src[z], d) < 0) {
+            glued_free(zs, n);
+            return NULL;
         }
         bool named = false;
         for (size_t k = 0; k < src[z].nrrs && !named; k++)
@@ -200,7 +288,7 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
     char abuf[32];
     for (size_t i = 0; i < nauth; i++) {
         size_t nglued = 0;
-        mxd_scn_zone *glued = glued_zones(s, i, &nglued);
+        mxd_scn_zone *glued = glued_zones(lab, i, &nglued);
         if (!glued) {
             snprintf(err, errlen, "out of memory");
             errno = ENOMEM;
@@ -238,7 +326,8 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
         const mxd_scn_zone *zs = s->nauth && s->auth[i].nzones ? s->auth[i].zones : s->zones;
         size_t nz = s->nauth && s->auth[i].nzones ? s->auth[i].nzones : s->nzones;
         for (size_t z = 0; z < nz; z++)
-            if (mxd_labdns_resolver_add_zone(r, zs[z].origin, addr) < 0) {
+            if (mxd_labdns_resolver_add_zone(r, zs[z].origin, addr) < 0 ||
+                mxd_labdns_resolver_set_dnssec(r, zs[z].origin, zs[z].dnssec) < 0) {
                 snprintf(err, errlen, "zone %s: cannot be served", zs[z].origin);
                 errno = EINVAL;
                 return -1;
@@ -248,7 +337,7 @@ static int bring_up(mxd_lab *lab, unsigned latency, char *err, size_t errlen)
         const mxd_scn_smtp *c = &s->smtp[i];
         SSL_CTX *ctx = NULL;
         if (c->behaviour != MXD_SMTPB_REFUSE && c->behaviour != MXD_SMTPB_NO_STARTTLS) {
-            ctx = mxd_labca_server_ctx(lab->ca, c->name, c->cert, err, errlen);
+            ctx = mxd_labca_server_ctx_for(lab->ca, lab->cert[i], lab->key[i], err, errlen);
             if (!ctx) {
                 errno = EINVAL;
                 return -1;
@@ -300,9 +389,16 @@ mxd_lab *mxd_lab_start(mxd_loop *loop, const mxd_scenario *scn, unsigned latency
     lab->scn = scn;
     lab->auth = calloc(scn->nauth ? scn->nauth : 1, sizeof *lab->auth);
     lab->smtp = calloc(scn->nsmtp ? 2 * scn->nsmtp : 1, sizeof *lab->smtp); /* + submission */
+    size_t nc = scn->nsmtp ? scn->nsmtp : 1;
+    lab->cert = calloc(nc, sizeof *lab->cert);
+    lab->other = calloc(nc, sizeof *lab->other);
+    lab->key = calloc(nc, sizeof *lab->key);
+    if (errlen)
+        err[0] = '\0';
     lab->ca = mxd_labca_new(err, errlen);
-    if (!lab->auth || !lab->smtp || !lab->ca) {
-        if (!lab->ca && errlen && !err[0])
+    if (!lab->auth || !lab->smtp || !lab->cert || !lab->other || !lab->key || !lab->ca ||
+        make_certs(lab, err, errlen) < 0) {
+        if (errlen && !err[0])
             snprintf(err, errlen, "out of memory");
         mxd_lab_stop(lab);
         return NULL;
@@ -361,6 +457,14 @@ void mxd_lab_stop(mxd_lab *lab)
     if (!lab)
         return;
     teardown(lab);
+    for (size_t i = 0; lab->cert && lab->other && lab->key && i < lab->scn->nsmtp; i++) {
+        X509_free(lab->cert[i]);
+        X509_free(lab->other[i]);
+        EVP_PKEY_free(lab->key[i]);
+    }
+    free(lab->cert);
+    free(lab->other);
+    free(lab->key);
     mxd_labca_free(lab->ca);
     free(lab->auth);
     free(lab->smtp);

@@ -195,19 +195,18 @@ int mxd_labca_issue(mxd_labca *ca, const char *name, mxd_cert_kind kind, X509 **
     return 0;
 }
 
-SSL_CTX *mxd_labca_server_ctx(mxd_labca *ca, const char *name, mxd_cert_kind kind, char *err,
-                              size_t errlen)
+SSL_CTX *mxd_labca_server_ctx_for(const mxd_labca *ca, X509 *cert, EVP_PKEY *key, char *err,
+                                  size_t errlen)
 {
-    X509 *cert;
-    EVP_PKEY *key;
-    if (mxd_labca_issue(ca, name, kind, &cert, &key, err, errlen) < 0)
-        return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
               SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
               SSL_CTX_check_private_key(ctx) == 1;
-    X509_free(cert);     /* the context holds its own references now */
-    EVP_PKEY_free(key);
+    /* The CA goes out after the server's certificate, as an intermediate
+     * would: a DANE-TA record can match only a certificate the server sends
+     * (RFC 7671 §5.2.2). Clients that trust the lab CA see the same chain. */
+    if (ok && X509_check_issued(ca->cert, cert) == X509_V_OK)
+        ok = SSL_CTX_add1_chain_cert(ctx, ca->cert) == 1;
     if (!ok) {
         ossl_err(err, errlen, "cannot make a TLS server context");
         SSL_CTX_free(ctx);
@@ -218,6 +217,19 @@ SSL_CTX *mxd_labca_server_ctx(mxd_labca *ca, const char *name, mxd_cert_kind kin
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 0); /* one-shot probes never resume */
+    return ctx;
+}
+
+SSL_CTX *mxd_labca_server_ctx(mxd_labca *ca, const char *name, mxd_cert_kind kind, char *err,
+                              size_t errlen)
+{
+    X509 *cert;
+    EVP_PKEY *key;
+    if (mxd_labca_issue(ca, name, kind, &cert, &key, err, errlen) < 0)
+        return NULL;
+    SSL_CTX *ctx = mxd_labca_server_ctx_for(ca, cert, key, err, errlen);
+    X509_free(cert); /* the context holds its own references now */
+    EVP_PKEY_free(key);
     return ctx;
 }
 

@@ -1118,6 +1118,8 @@ struct mxd_labdns_resolver {
     rq *pending;
     unsigned npending;
     unsigned long upstream;
+    struct dnssec_zone *dnssec; /* mxd_labdns_resolver_set_dnssec() */
+    size_t ndnssec;
 };
 
 static void centry_free(centry *e)
@@ -1328,7 +1330,8 @@ struct rq {
     mxd_labdns_resolver *r;
     client_ref client;
     uint16_t id;
-    uint16_t qflags;         /* the client's RD and CD bits */
+    uint16_t qflags;         /* the client's RD and CD bits, and AD when it asked
+                                for DNSSEC (AD or DO, RFC 6840 §5.7) */
     uint16_t client_edns;    /* 0: the client sent no OPT */
     size_t cap;
     char qname[MXD_NAME_MAX];
@@ -1392,11 +1395,15 @@ static void rq_free(rq *q)
     free(q);
 }
 
+static bool answer_signed(const rq *q, int rcode);
+
 /* Answers the client and frees q. */
 static void rq_finish(rq *q, int rcode)
 {
     mxd_labdns_resolver *r = q->r;
-    uint16_t flags = (uint16_t)(q->qflags | MXD_F_RA | (rcode & 0xF));
+    uint16_t flags = (uint16_t)((q->qflags & ~MXD_F_AD) | MXD_F_RA | (rcode & 0xF));
+    if ((q->qflags & MXD_F_AD) && answer_signed(q, rcode))
+        flags |= MXD_F_AD;
     mxd_dnsw w;
     if (mxd_dnsw_begin(&w, r->s.wbuf, q->cap, q->id, flags, q->qname, q->qtype, q->qclass) == 0) {
         if (q->client_edns)
@@ -1746,6 +1753,69 @@ static void rq_step(rq *q)
     rq_send(q);
 }
 
+/* ---- simulated DNSSEC ----
+ * The lab signs nothing. A zone marked "dnssec: signed" stands for a signed
+ * zone that a validating resolver could check: the resolver sets AD on an
+ * answer whose every record (and the SOA of a negative answer) comes from such
+ * zones, when the client asked about DNSSEC (RFC 6840 §5.7). */
+
+struct dnssec_zone {
+    char origin[MXD_NAME_MAX]; /* canonical */
+    bool is_signed;
+};
+
+/* The AD bit of the query, or the DO bit of its OPT record. */
+static bool asks_dnssec(const mxd_dnsmsg *m)
+{
+    if (m->flags & MXD_F_AD)
+        return true;
+    for (size_t i = 0; i < m->nar; i++)
+        if (m->ar[i].type == MXD_T_OPT)
+            return (m->ar[i].ttl & 0x8000u) != 0;
+    return false;
+}
+
+/* Whether the zone that holds name is signed: the longest origin given
+ * to mxd_labdns_resolver_set_dnssec() that contains it decides. */
+static bool name_signed(const mxd_labdns_resolver *r, const char *name)
+{
+    const struct dnssec_zone *best = NULL;
+    for (size_t i = 0; i < r->ndnssec; i++)
+        if (mxd_dns_name_under(name, r->dnssec[i].origin) &&
+            (!best || strlen(r->dnssec[i].origin) > strlen(best->origin)))
+            best = &r->dnssec[i];
+    return best && best->is_signed;
+}
+
+static bool answer_signed(const rq *q, int rcode)
+{
+    if ((rcode != MXD_RCODE_NOERROR && rcode != MXD_RCODE_NXDOMAIN) || (!q->ans.n && !q->has_soa))
+        return false;
+    for (size_t i = 0; i < q->ans.n; i++)
+        if (!name_signed(q->r, q->ans.v[i].name))
+            return false;
+    return !q->has_soa || name_signed(q->r, q->soa.name);
+}
+
+int mxd_labdns_resolver_set_dnssec(mxd_labdns_resolver *r, const char *origin, bool is_signed)
+{
+    char canon[MXD_NAME_MAX];
+    if (!r || !origin || !mxd_dns_name_canon(origin, canon, sizeof canon))
+        return -1;
+    for (size_t i = 0; i < r->ndnssec; i++)
+        if (strcmp(r->dnssec[i].origin, canon) == 0) {
+            r->dnssec[i].is_signed = r->dnssec[i].is_signed || is_signed;
+            return 0;
+        }
+    struct dnssec_zone *nv = realloc(r->dnssec, (r->ndnssec + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    r->dnssec = nv;
+    memcpy(nv[r->ndnssec].origin, canon, sizeof canon);
+    nv[r->ndnssec++].is_signed = is_signed;
+    return 0;
+}
+
 static void resolver_on_query(srv *s, const client_ref *c, const uint8_t *raw, size_t len)
 {
     mxd_labdns_resolver *r = s->owner;
@@ -1768,7 +1838,7 @@ static void resolver_on_query(srv *s, const client_ref *c, const uint8_t *raw, s
     q->r = r;
     q->client = *c;
     q->id = m.id;
-    q->qflags = m.flags & (MXD_F_RD | MXD_F_CD);
+    q->qflags = (uint16_t)((m.flags & (MXD_F_RD | MXD_F_CD)) | (asks_dnssec(&m) ? MXD_F_AD : 0));
     q->client_edns = m.edns_udp_size;
     q->cap = answer_cap(c, &m);
     memcpy(q->qname, m.qname, sizeof q->qname);
@@ -1860,5 +1930,6 @@ void mxd_labdns_resolver_free(mxd_labdns_resolver *r)
     for (size_t i = 0; i < r->nzones; i++)
         free(r->zones[i].srv);
     free(r->zones);
+    free(r->dnssec);
     free(r);
 }

@@ -56,6 +56,7 @@ typedef struct parser {
     unsigned sec_keys;      /* keys already given in the current [auth]/[smtp] */
     size_t nsections, nrecords;
     uint32_t ttl;           /* $TTL of the current zone */
+    bool dnssec_given;      /* the current zone has its "dnssec:" line */
     char owner[MXD_NAME_MAX];
     bool have_owner;
     /* header */
@@ -186,7 +187,11 @@ static void join_names(const char *const *names, size_t n, char *out, size_t cap
 static const struct { const char *name; uint16_t type; } rr_types[] = {
     { "A", MXD_T_A }, { "AAAA", MXD_T_AAAA }, { "MX", MXD_T_MX }, { "NS", MXD_T_NS },
     { "CNAME", MXD_T_CNAME }, { "PTR", MXD_T_PTR }, { "TXT", MXD_T_TXT }, { "SOA", MXD_T_SOA },
+    { "TLSA", MXD_T_TLSA },
 };
+
+/* TLSA data the lab fills in when it starts, by the word that names it. */
+static const char *const tlsa_from_names[] = { "", "@cert", "@other", "@ca" };
 
 static const char *type_name(uint16_t t)
 {
@@ -602,6 +607,7 @@ static int add_zone(parser *p, int line, mxd_scn_zone **arr, size_t *n, const ch
     p->zone->line = line;
     p->ttl = DEFAULT_TTL;
     p->have_owner = false;
+    p->dnssec_given = false;
     return 0;
 }
 
@@ -833,6 +839,7 @@ static bool rr_same(const mxd_rr *a, const mxd_rr *b)
     case MXD_T_MX: return a->u.mx.pref == b->u.mx.pref && strcmp(a->u.mx.host, b->u.mx.host) == 0;
     case MXD_T_NS: case MXD_T_CNAME: case MXD_T_PTR: return strcmp(a->u.target, b->u.target) == 0;
     case MXD_T_TXT:
+    case MXD_T_TLSA:
         return a->data_len == b->data_len && memcmp(a->data, b->data, a->data_len) == 0;
     default: return true; /* SOA: one per zone */
     }
@@ -844,6 +851,90 @@ static int need(parser *p, int line, size_t have, size_t want, const char *type,
         return fail(p, line, E(RECORD_NEEDS), type, form, NULL);
     if (have > want)
         return fail(p, line, E(RECORD_TOO_MANY), type, form, NULL);
+    return 0;
+}
+
+/* "dnssec: signed" (or "dnssec:signed") in a [zone] section. */
+static int zone_dnssec(parser *p, int line, const tok *t, size_t nt)
+{
+    const char *v = t[0].len > 7 ? t[0].s + 7 : nt > 1 ? t[1].s : "";
+    if (nt > (t[0].len > 7 ? 1u : 2u))
+        return fail(p, line, E(BAD_DNSSEC), t[nt - 1].s, NULL);
+    if (p->dnssec_given)
+        return fail(p, line, E(KEY_TWICE), "dnssec", NULL);
+    if (strcasecmp(v, "signed") != 0 && strcasecmp(v, "unsigned") != 0)
+        return fail(p, line, E(BAD_DNSSEC), v, NULL);
+    p->dnssec_given = true;
+    p->zone->dnssec = strcasecmp(v, "signed") == 0;
+    return 0;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* TLSA: "usage selector mtype" and the data, as hex (may be split by blanks,
+ * as zone files allow) or one of the words the lab fills in. Writes the
+ * RDATA into rr and what fills it into *from and host. */
+static int tlsa_rdata(parser *p, int line, const tok *r, size_t nr, const char *owner,
+                      mxd_rr *rr, mxd_tlsa_from *from, char host[MXD_NAME_MAX])
+{
+    if (nr < 4)
+        return fail(p, line, E(RECORD_NEEDS), "TLSA", TERM(FORM_TLSA), NULL);
+    uint8_t head[3];
+    for (size_t k = 0; k < 3; k++) {
+        unsigned long v;
+        if (r[k].quoted || !parse_uint(r[k].s, 255, &v))
+            return fail(p, line, E(BAD_TLSA_NUMBER), r[k].s, NULL);
+        head[k] = (uint8_t)v;
+    }
+    *from = MXD_TLSA_FROM_LITERAL;
+    host[0] = '\0';
+    if (!r[3].quoted && r[3].s[0] == '@') {
+        int f = lookup(tlsa_from_names, NELEM(tlsa_from_names), r[3].s);
+        if (f <= 0)
+            return fail(p, line, E(BAD_TLSA_DATA), r[3].s, NULL);
+        if (nr > 4)
+            return fail(p, line, E(RECORD_TOO_MANY), "TLSA", TERM(FORM_TLSA), NULL);
+        if (head[1] > 1 || head[2] > 2)
+            return fail(p, line, E(TLSA_REF_KIND), tlsa_from_names[f], NULL);
+        *from = (mxd_tlsa_from)f;
+        if (*from != MXD_TLSA_FROM_CA) {
+            /* "_25._tcp.mx1.lab.test": the port label, "_tcp", then the server. */
+            const char *q = owner;
+            bool ok = *q++ == '_' && *q >= '0' && *q <= '9';
+            while (ok && *q >= '0' && *q <= '9')
+                q++;
+            ok = ok && strncmp(q, "._tcp.", 6) == 0 && q[6];
+            if (!ok)
+                return fail(p, line, E(TLSA_REF_OWNER), tlsa_from_names[f], owner, NULL);
+            snprintf(host, MXD_NAME_MAX, "%s", q + 6);
+        }
+        nr = 3; /* no data until the lab fills it in */
+    }
+    mxd_sb sb = MXD_SB_INIT;
+    mxd_sb_append(&sb, head, 3);
+    for (size_t k = 3; k < nr; k++) {
+        bool ok = !r[k].quoted && r[k].len % 2 == 0;
+        for (size_t i = 0; ok && i < r[k].len; i += 2) {
+            int hi = hex_digit(r[k].s[i]), lo = hex_digit(r[k].s[i + 1]);
+            ok = hi >= 0 && lo >= 0;
+            mxd_sb_putc(&sb, (char)(hi << 4 | lo));
+        }
+        if (!ok) {
+            mxd_sb_free(&sb);
+            return fail(p, line, E(BAD_TLSA_DATA), r[k].s, NULL);
+        }
+    }
+    mxd_sb_putc(&sb, '\0'); /* the terminator dnswire.h promises for raw RDATA */
+    if (!mxd_sb_ok(&sb)) {
+        mxd_sb_free(&sb);
+        return fail(p, line, E(NOMEM), NULL);
+    }
+    rr->data_len = sb.len - 1;
+    rr->data = (uint8_t *)mxd_sb_take(&sb);
     return 0;
 }
 
@@ -866,12 +957,15 @@ static int finish_record(parser *p)
         }
         return fail(p, line, E(UNKNOWN_DIRECTIVE), t[0].s, NULL);
     }
+    if (!p->rec_inherit && !t[0].quoted && strncasecmp(t[0].s, "dnssec:", 7) == 0)
+        return zone_dnssec(p, line, t, nt);
     if (!p->rec_inherit && !t[0].quoted && t[0].len > 1 && t[0].s[t[0].len - 1] == ':')
         return fail(p, line, E(HEADER_KEY_IN_ZONE), t[0].s, NULL);
 
     /* Names are read into these first and given to the record once it is
      * valid, so the many early returns below have nothing to free. */
     char owner[MXD_NAME_MAX], n1[MXD_NAME_MAX] = "", n2[MXD_NAME_MAX] = "";
+    mxd_tlsa_from from = MXD_TLSA_FROM_LITERAL;
     mxd_rr rr;
     memset(&rr, 0, sizeof rr);
     if (p->rec_inherit) {
@@ -965,6 +1059,10 @@ static int finish_record(parser *p)
         rr.txt_strings = (unsigned)nr;
         break;
     }
+    case MXD_T_TLSA:
+        if (tlsa_rdata(p, line, r, nr, owner, &rr, &from, n1) < 0)
+            return -1;
+        break;
     case MXD_T_SOA: {
         if (need(p, line, nr, 7, tname, TERM(FORM_SOA)) < 0)
             return -1;
@@ -997,11 +1095,17 @@ static int finish_record(parser *p)
         mxd_rr_clear(&rr);
         return fail(p, line, E(NOMEM), NULL);
     }
-    for (size_t k = 0; k < z->nrrs; k++)
-        if (rr_same(&z->rrs[k], &rr)) {
+    /* A record the lab fills in holds only its first three octets so far:
+     * it repeats another one only when the same words fill it. */
+    for (size_t k = 0; k < z->nrrs; k++) {
+        const mxd_scn_tlsa *ref = NULL;
+        for (size_t j = 0; j < z->ntlsa && !ref; j++)
+            ref = z->tlsa[j].rr == k ? &z->tlsa[j] : NULL;
+        if (rr_same(&z->rrs[k], &rr) && (ref ? ref->from : MXD_TLSA_FROM_LITERAL) == from) {
             mxd_rr_clear(&rr);
             return fail(p, line, E(RECORD_TWICE), tname, owner, NULL);
         }
+    }
     if (++p->nrecords > MAX_RECORDS) {
         mxd_rr_clear(&rr);
         return fail(p, line, E(TOO_MANY_RECORDS), NUM(MAX_RECORDS), NULL);
@@ -1013,6 +1117,15 @@ static int finish_record(parser *p)
     }
     z->rrs = nv;
     z->rrs[z->nrrs++] = rr;
+    if (from != MXD_TLSA_FROM_LITERAL) {
+        mxd_scn_tlsa *refs = realloc(z->tlsa, (z->ntlsa + 1) * sizeof *refs);
+        if (!refs)
+            return fail(p, line, E(NOMEM), NULL);
+        z->tlsa = refs;
+        refs[z->ntlsa] = (mxd_scn_tlsa){ .rr = z->nrrs - 1, .from = from, .line = line };
+        snprintf(refs[z->ntlsa].host, sizeof refs[z->ntlsa].host, "%s", n1);
+        z->ntlsa++;
+    }
     return 0;
 }
 
@@ -1130,6 +1243,20 @@ static const char *a_owner(const mxd_scn_zone *z, size_t n, const char *addr)
 
 static const char *const lang_codes[MXD_LANG_COUNT] = { "en", "ja" };
 
+/* "@cert" and "@other" name an [smtp] server by its name: it must exist. */
+static int tlsa_servers_known(parser *p, const mxd_scn_zone *z)
+{
+    for (size_t i = 0; i < z->ntlsa; i++) {
+        const mxd_scn_tlsa *t = &z->tlsa[i];
+        bool found = t->from == MXD_TLSA_FROM_CA;
+        for (size_t k = 0; k < p->s->nsmtp && !found; k++)
+            found = strcmp(p->s->smtp[k].name, t->host) == 0;
+        if (!found)
+            return fail(p, t->line, E(TLSA_NO_SERVER), tlsa_from_names[t->from], t->host, NULL);
+    }
+    return 0;
+}
+
 static int finish(parser *p)
 {
     mxd_scenario *s = p->s;
@@ -1162,6 +1289,13 @@ static int finish(parser *p)
             return fail(p, m->line, E(SMTP_NO_NAME), m->addr, NULL);
         snprintf(m->name, sizeof m->name, "%s", owner);
     }
+    for (size_t v = 0; v <= s->nauth; v++) {
+        const mxd_scn_zone *zs = v == s->nauth ? s->zones : s->auth[v].zones;
+        size_t nz = v == s->nauth ? s->nzones : s->auth[v].nzones;
+        for (size_t i = 0; i < nz; i++)
+            if (tlsa_servers_known(p, &zs[i]) < 0)
+                return -1;
+    }
     int https_line;
     if (mxd_scn_https_finish(s->https, s->nhttps, &https_line, p->err) < 0)
         return located(p, https_line);
@@ -1183,6 +1317,7 @@ static void free_zones(mxd_scn_zone *z, size_t n)
         for (size_t k = 0; k < z[i].nrrs; k++)
             mxd_rr_clear(&z[i].rrs[k]);
         free(z[i].rrs);
+        free(z[i].tlsa);
     }
     free(z);
 }
@@ -1453,6 +1588,8 @@ static void put_name(mxd_sb *sb, const char *n)
 static void put_zone(mxd_sb *sb, const mxd_scn_zone *z, const char *server)
 {
     mxd_sb_printf(sb, "\n[zone %s%s%s]\n", z->origin, server ? " server " : "", server ? server : "");
+    if (z->dnssec)
+        mxd_sb_puts(sb, "dnssec: signed\n");
     for (size_t i = 0; i < z->nrrs; i++) {
         const mxd_rr *r = &z->rrs[i];
         put_name(sb, r->name);
@@ -1492,6 +1629,16 @@ static void put_zone(mxd_sb *sb, const mxd_scn_zone *z, const char *server)
                 mxd_sb_putc(sb, '"');
             }
             break;
+        case MXD_T_TLSA: {
+            const mxd_scn_tlsa *ref = NULL;
+            for (size_t k = 0; k < z->ntlsa && !ref; k++)
+                ref = z->tlsa[k].rr == i ? &z->tlsa[k] : NULL;
+            for (size_t k = 0; k < r->data_len; k++)
+                mxd_sb_printf(sb, k < 3 ? "%u " : "%02x", r->data[k]);
+            if (ref)
+                mxd_sb_puts(sb, tlsa_from_names[ref->from]);
+            break;
+        }
         case MXD_T_SOA:
             put_name(sb, r->u.soa.mname);
             mxd_sb_putc(sb, ' ');

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "mxd/commands.h"
+#include "mxd/dane.h"
 #include "mxd/json.h"
 #include "mxd/propagation.h"
 #include "mxd/report.h"
@@ -637,6 +638,12 @@ static void json_smtp(rctx *c, mxd_json *j, const mxd_addr *a, const mxd_smtp *s
         mxd_json_kv_string(j, "names", san(c, ct->names));
         mxd_json_kv_string(j, "not_before", rfc3339(c, ct->not_before));
         mxd_json_kv_string(j, "not_after", rfc3339(c, ct->not_after));
+        /* What a DANE record "3 1 1" for this server holds (dane.h). */
+        char spki[2 * 32 + 1];
+        mxd_json_kv_opt_string(j, "spki_sha256", mxd_dane_leaf_hex(s, MXD_TLSA_SEL_SPKI,
+                                                                   MXD_TLSA_SHA256, spki,
+                                                                   sizeof spki) ? spki : NULL);
+        mxd_json_kv_uint(j, "chain_length", s->nchain);
         mxd_json_end_object(j);
     } else {
         mxd_json_null(j);

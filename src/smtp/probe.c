@@ -4,9 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "mxd/certder.h"
 #include "mxd/sanitize.h"
 #include "mxd/smtpprobe.h"
 #include "mxd/smtpclient.h"
@@ -148,6 +150,40 @@ static time_t asn1_to_time(const ASN1_TIME *t)
     return timegm(&tm);
 }
 
+/* Keeps what DANE matching needs (RFC 7672): every certificate the server sent,
+ * leaf first, and whether each one was signed by the next, since a DANE-TA
+ * record vouches for the leaf only through such a chain. No trust store is
+ * involved: DANE replaces it. */
+static void keep_chain(mxd_smtp_probe *p, X509 *leaf)
+{
+    mxd_smtp *o = p->out;
+    /* On the client side the list holds the server's own certificate first. */
+    STACK_OF(X509) *sk = SSL_get_peer_cert_chain(mxd_conn_ssl(p->conn));
+    int n = sk ? sk_X509_num(sk) : 0;
+    if (n <= 0 || sk_X509_value(sk, 0) == NULL || X509_cmp(sk_X509_value(sk, 0), leaf) != 0) {
+        sk = NULL;
+        n = 1;
+    }
+    if (n > MXD_CHAIN_MAX)
+        n = MXD_CHAIN_MAX;
+    o->chain = calloc((size_t)n, sizeof *o->chain);
+    if (!o->chain)
+        return;
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk ? sk_X509_value(sk, i) : leaf;
+        if (!mxd_cert_der_set(&o->chain[o->nchain], x))
+            break;
+        o->nchain++;
+        if (i > 0) {
+            X509 *below = sk_X509_value(sk, i - 1);
+            EVP_PKEY *k = X509_get0_pubkey(x);
+            o->chain[i - 1].signed_by_next = k && X509_check_issued(x, below) == X509_V_OK &&
+                                             X509_verify(below, k) == 1;
+        }
+    }
+    ERR_clear_error(); /* a failed X509_verify leaves its reason behind */
+}
+
 static void inspect_cert(mxd_smtp_probe *p)
 {
     mxd_cert *c = &p->out->cert;
@@ -188,6 +224,7 @@ static void inspect_cert(mxd_smtp_probe *p)
     snprintf(c->names, sizeof c->names, "%s", clean ? clean : "");
     free(clean);
     mxd_sb_free(&names);
+    keep_chain(p, cert);
     X509_free(cert);
 }
 

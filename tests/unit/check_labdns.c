@@ -345,6 +345,7 @@ static unsigned exchange(lab *l, client *c, const char *addr, bool tcp, const ui
 
 typedef struct ask_opts {
     bool tcp, rd, no_edns;
+    bool ad, dnssec_ok;        /* the AD bit in the header; the DO bit in the OPT record */
     uint64_t timeout_ms;
 } ask_opts;
 
@@ -357,6 +358,12 @@ static int ask(lab *l, const char *addr, const char *name, uint16_t type, const 
     uint16_t id = (uint16_t)random_port();
     int n = mxd_dns_build_query(q + 2, 512, id, name, type, o->rd, !o->no_edns);
     ck_assert_int_gt(n, 0);
+    if (o->ad)
+        q[2 + 3] |= 0x20;
+    if (o->dnssec_ok) { /* the OPT record ends the query: DO is its flags' top bit */
+        ck_assert(!o->no_edns);
+        q[2 + n - 4] |= 0x80;
+    }
     q[0] = (uint8_t)(n >> 8);
     q[1] = (uint8_t)n;
     client c;
@@ -934,6 +941,58 @@ START_TEST(test_resolver_cname_across_zones)
 }
 END_TEST
 
+/* Simulated DNSSEC: AD on answers from zones marked signed, for clients that
+ * ask about DNSSEC (AD or DO, RFC 6840 §5.7), never for other zones. */
+START_TEST(test_resolver_dnssec_simulated)
+{
+    lab l;
+    lab_opts o = { 0 };
+    lab_start(&l, &o);
+    ck_assert_int_eq(mxd_labdns_resolver_set_dnssec(l.res, "lab.test", true), 0);
+    ck_assert_int_eq(mxd_labdns_resolver_set_dnssec(l.res, "other.test", false), 0);
+    ck_assert_int_eq(mxd_labdns_resolver_set_dnssec(l.res, "bad..name", true), -1);
+    static const ask_opts AD = { .rd = true, .ad = true }, DO = { .rd = true, .dnssec_ok = true };
+    static const struct {
+        const char *name;
+        uint16_t type;
+        const ask_opts *o;
+        int rcode;
+        bool ad;
+    } cases[] = {
+        { "mx1.lab.test", MXD_T_A, &RECURSE, MXD_RCODE_NOERROR, false }, /* not asked */
+        { "mx1.lab.test", MXD_T_A, &AD, MXD_RCODE_NOERROR, true },      /* from the cache */
+        { "lab.test", MXD_T_MX, &DO, MXD_RCODE_NOERROR, true },
+        { "nope.lab.test", MXD_T_A, &AD, MXD_RCODE_NXDOMAIN, true },    /* signed denial */
+        { "mx1.lab.test", MXD_T_TXT, &AD, MXD_RCODE_NOERROR, true },    /* NODATA */
+        { "target.other.test", MXD_T_A, &AD, MXD_RCODE_NOERROR, false }, /* unsigned zone */
+        { "alias.lab.test", MXD_T_A, &AD, MXD_RCODE_NOERROR, false },  /* CNAME into it */
+        { "example.com", MXD_T_A, &AD, MXD_RCODE_REFUSED, false },
+        { "out.lab.test", MXD_T_A, &AD, MXD_RCODE_SERVFAIL, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mxd_dnsmsg m;
+        ck_assert_int_eq(ask(&l, RESOLVER, cases[i].name, cases[i].type, cases[i].o, &m, NULL), 0);
+        ck_assert_msg(m.rcode == cases[i].rcode, "case %zu: rcode %d", i, m.rcode);
+        ck_assert_msg(((m.flags & MXD_F_AD) != 0) == cases[i].ad, "case %zu: AD %s", i,
+                      (m.flags & MXD_F_AD) ? "set" : "clear");
+        mxd_dnsmsg_free(&m);
+    }
+    /* A zone served in two versions counts as signed when either is; the
+     * longest origin decides, so an unsigned child zone stays unsigned. */
+    ck_assert_int_eq(mxd_labdns_resolver_set_dnssec(l.res, "other.test", true), 0);
+    ck_assert_int_eq(mxd_labdns_resolver_set_dnssec(l.res, "b.lab.test.", false), 0);
+    mxd_dnsmsg m;
+    ck_assert_int_eq(ask(&l, RESOLVER, "alias.lab.test", MXD_T_A, &AD, &m, NULL), 0);
+    ck_assert(m.flags & MXD_F_AD);
+    mxd_dnsmsg_free(&m);
+    ck_assert_int_eq(ask(&l, RESOLVER, "a.b.lab.test", MXD_T_A, &AD, &m, NULL), 0);
+    ck_assert_int_eq(m.rcode, MXD_RCODE_NOERROR);
+    ck_assert(!(m.flags & MXD_F_AD));
+    mxd_dnsmsg_free(&m);
+    lab_free(&l);
+}
+END_TEST
+
 START_TEST(test_resolver_tcp_fallback)
 {
     lab l;
@@ -1417,6 +1476,7 @@ static Suite *labdns_suite(void)
     tcase_add_test(r, test_resolver_refused_outside);
     tcase_add_test(r, test_resolver_cname_across_zones);
     tcase_add_test(r, test_resolver_tcp_fallback);
+    tcase_add_test(r, test_resolver_dnssec_simulated);
     tcase_add_test(r, test_resolver_silent_servfail);
     tcase_add_test(r, test_resolver_lame);
     tcase_add_test(r, test_resolver_latency);

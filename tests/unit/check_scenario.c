@@ -183,6 +183,10 @@ START_TEST(test_builtin_cover_lessons)
         { "hostile-bidi", "smtp.ok" },
         { "hostile-reset", "smtp.closed" },
         { "hostile-noread", "smtp.timeout" },
+        { "dane-ok", "dane.match" },
+        { "dane-key-renewed", "dane.mismatch" },
+        { "dane-unsigned", "dane.present" },
+        { "dane-no-starttls", "dane.no_starttls" },
     };
     mxd_scenario *list;
     size_t n = mxd_scenario_list(help_dir(), &list);
@@ -327,6 +331,37 @@ static const struct bad {
       { E(BAD_CLASS), 6, "class IN only", "クラス CH は使えません。ラボが扱うのは IN だけです" } },
     { HDR "[zone lab.test]\nt IN A 127.0.0.1\nt IN A 127.0.0.1\n",
       { E(RECORD_TWICE), 7, "written twice", "t.lab.test の同じAレコードが2回書かれています" } },
+    /* DANE: simulated DNSSEC and TLSA records */
+    { HDR "[zone lab.test]\ndnssec: maybe\n",
+      { E(BAD_DNSSEC), 6, "bad dnssec value 'maybe'", "dnssec の値「maybe」が正しくありません" } },
+    { HDR "[zone lab.test]\ndnssec: signed\nDNSSEC:unsigned\n",
+      { E(KEY_TWICE), 7, "'dnssec' is given twice", "「dnssec」が2回書かれています" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 300 00\n",
+      { E(BAD_TLSA_NUMBER), 6, "bad TLSA field '300'", "TLSAレコードの項目「300」が正しくありません" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1 ab 0g\n",
+      { E(BAD_TLSA_DATA), 6, "bad TLSA data '0g'", "TLSAレコードのデータ「0g」が正しくありません" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1 abc\n",
+      { E(BAD_TLSA_DATA), 6, "bad TLSA data 'abc'", "16進数（偶数個の桁）" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1 @key\n",
+      { E(BAD_TLSA_DATA), 6, "or @cert, @other or @ca", "TLSAレコードのデータ「@key」" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1\n",
+      { E(RECORD_NEEDS), 6, "TLSA record needs usage, selector, matching type and data",
+        "TLSAレコードにはusage、selector、matching type、データの4項目" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1 @cert 00\n",
+      { E(RECORD_TOO_MANY), 6, "too many fields for TLSA", "TLSAレコードの項目が多すぎます" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 2 1 @cert\n",
+      { E(TLSA_REF_KIND), 6, "@cert can fill only selector 0 or 1",
+        "@cert が使えるのは、selector が 0 か 1" } },
+    { HDR "[zone lab.test]\nmx TLSA 3 1 1 @other\n",
+      { E(TLSA_REF_OWNER), 6, "@other needs a record named _25._tcp. followed by the server's name, "
+        "not mx.lab.test", "（mx.lab.test ではありません）" } },
+    { HDR "[zone lab.test]\nt MX 10 mx\n_25._tcp.mx TLSA 3 1 1 @cert\n[smtp 127.0.53.1]\n"
+          "name: mx2.lab.test\n",
+      { E(TLSA_NO_SERVER), 7, "@cert refers to the mail server named mx.lab.test, but no [smtp]",
+        "@cert は mx.lab.test という名前のメールサーバーを指していますが" } },
+    { HDR "[zone lab.test]\n_25._tcp.mx TLSA 3 1 1 @cert\n_25._tcp.mx TLSA 3 1 1 @cert\n",
+      { E(RECORD_TWICE), 7, "the same TLSA record for _25._tcp.mx.lab.test is written twice",
+        "_25._tcp.mx.lab.test の同じTLSAレコードが2回書かれています" } },
     { HDR "[zone lab.test]\nsub IN SOA a b 1 2 3 4 5\n",
       { E(SOA_NOT_ORIGIN), 6, "belongs at the zone's origin", "SOAレコードはゾーンの起点 lab.test に書きます" } },
     { HDR "[bogus]\n",
@@ -831,6 +866,56 @@ END_TEST
 
 static void round_trip(const mxd_scenario *s);
 
+/* TLSA records: literal hex (split as zone files allow), the words the lab
+ * fills in, and the simulated DNSSEC of a zone. */
+START_TEST(test_tlsa_and_dnssec)
+{
+    mxd_scenario s;
+    char err[512];
+    ck_assert_msg(parse(HDR "[zone lab.test]\ndnssec: signed\nt MX 10 mx\nmx A 127.0.53.1\n"
+                            "_25._tcp.mx 300 IN TLSA 3 1 1 @cert\n"
+                            "_25._tcp.mx TLSA 3 0 2 @other\n"
+                            "_25._tcp.mx TLSA 3 1 1 @other\n"
+                            "_25._tcp.mx TLSA 2 1 1 @CA\n"
+                            "_25._tcp.mx TLSA 1 1 0 ( DEADbeef\n  0102 )\n"
+                            "[zone 53.0.127.in-addr.arpa]\ndnssec:unsigned\n1 PTR mx.lab.test.\n"
+                            "[smtp 127.0.53.1]\n",
+                        &s, err, sizeof err) == 0, "%s", err);
+    const mxd_scn_zone *z = &s.zones[0];
+    ck_assert(z->dnssec);
+    ck_assert(!s.zones[1].dnssec);
+    ck_assert_uint_eq(z->ntlsa, 4);
+    static const struct { mxd_tlsa_from from; const char *host; uint8_t head[3]; } want[] = {
+        { MXD_TLSA_FROM_CERT, "mx.lab.test", { 3, 1, 1 } },
+        { MXD_TLSA_FROM_OTHER, "mx.lab.test", { 3, 0, 2 } },
+        { MXD_TLSA_FROM_OTHER, "mx.lab.test", { 3, 1, 1 } },
+        { MXD_TLSA_FROM_CA, "", { 2, 1, 1 } },
+    };
+    for (size_t i = 0; i < 4; i++) {
+        const mxd_scn_tlsa *t = &z->tlsa[i];
+        const mxd_rr *r = &z->rrs[t->rr];
+        ck_assert_uint_eq(r->type, MXD_T_TLSA);
+        ck_assert_str_eq(r->name, "_25._tcp.mx.lab.test");
+        ck_assert_int_eq(t->from, want[i].from);
+        ck_assert_str_eq(t->host, want[i].host);
+        ck_assert_int_eq(t->line, 9 + (int)i);
+        ck_assert_uint_eq(r->data_len, 3); /* filled in by the lab */
+        ck_assert_mem_eq(r->data, want[i].head, 3);
+    }
+    ck_assert_uint_eq(z->rrs[z->tlsa[0].rr].ttl, 300);
+    const mxd_rr *lit = find_rr(z, "_25._tcp.mx.lab.test", MXD_T_TLSA, 4);
+    ck_assert_uint_eq(lit->data_len, 9);
+    ck_assert_mem_eq(lit->data, "\x01\x01\x00\xde\xad\xbe\xef\x01\x02", 9);
+    char *text = mxd_scenario_format(&s);
+    ck_assert_ptr_nonnull(strstr(text, "[zone lab.test]\ndnssec: signed\n"));
+    ck_assert_ptr_nonnull(strstr(text, " IN TLSA 3 0 2 @other\n"));
+    ck_assert_ptr_nonnull(strstr(text, " IN TLSA 1 1 0 deadbeef0102\n"));
+    free(text);
+    round_trip(&s);
+    mxd_scenario_free(&s);
+}
+END_TEST
+
 /* The delivery step's server settings: recipient checks, DATA, submission. */
 START_TEST(test_delivery_settings)
 {
@@ -883,6 +968,13 @@ static void assert_same_zone(const mxd_scn_zone *a, const mxd_scn_zone *b)
 {
     ck_assert_str_eq(a->origin, b->origin);
     ck_assert_uint_eq(a->nrrs, b->nrrs);
+    ck_assert_int_eq(a->dnssec, b->dnssec);
+    ck_assert_uint_eq(a->ntlsa, b->ntlsa);
+    for (size_t i = 0; i < a->ntlsa; i++) {
+        ck_assert_uint_eq(a->tlsa[i].rr, b->tlsa[i].rr);
+        ck_assert_int_eq(a->tlsa[i].from, b->tlsa[i].from);
+        ck_assert_str_eq(a->tlsa[i].host, b->tlsa[i].host);
+    }
     for (size_t i = 0; i < a->nrrs; i++) {
         const mxd_rr *x = &a->rrs[i], *y = &b->rrs[i];
         ck_assert_str_eq(x->name, y->name);
@@ -1298,6 +1390,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_fields);
     tcase_add_test(tc, test_defaults_and_synthesis);
     tcase_add_test(tc, test_delivery_settings);
+    tcase_add_test(tc, test_tlsa_and_dnssec);
     tcase_add_test(tc, test_round_trip_builtin);
     tcase_add_test(tc, test_round_trip_rich);
     tcase_add_test(tc, test_load_limits);
