@@ -169,7 +169,11 @@ echo "ok realsw.test as text (en, ja)"
 
 # ---- dangling.realsw.test: the only MX names a host that does not exist
 report_json dangling.realsw.test
-[ "$RC" = 2 ] || fail "dangling: exit $RC, want 2"
+[ "$RC" = 2 ] || fail "dangling: exit $RC, want 2: $(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+print([(f["id"], f.get("subject"), f.get("params", {}).get("error")) for s in j["steps"] for f in s["findings"] if f["severity"] in ("fail", "error", "warn")])
+' "$TMPD/report.json" 2>&1 | head -c 600)"
 rs_eval 'j["verdict"] == "fail"'
 rs_eval 'ids == ["delivery.path_fails", "dkim.not_found", "dmarc.ok", "mta_sts.missing", "mx.found", "mx.single", "spf.missing", "target.no_address", "tlsrpt.missing"]'
 rs_eval 'find("target.no_address")["subject"] == "oldmail.dangling.realsw.test" and find("target.no_address")["params"]["reason"] == "nxdomain"'
