@@ -7,8 +7,7 @@ starts with `mxdoctor --lab-serve` and stops again; nothing leaves 127.0.0.0/8.
 
 Environment (all optional):
   MXD_BIN        the mxdoctor binary (./mxdoctor)
-  MXD_BATCH_CMD  the command that takes --batch (./mxdoctor, or the stand-in
-                 build/bench/batchdrv while main.c lacks the option)
+  MXD_BATCH_CMD  the command that takes --batch (MXD_BIN)
   BENCH_REPS     repetitions per timing, median reported (5; the manual
                  routine at most 3)
   BENCH_SEQ      how many of the 1,000 sequential single runs to do (1000);

@@ -2,9 +2,7 @@
 # bench/run.sh — `make bench`: speed and scale of mxdoctor on the practice lab.
 #
 # Installs what the comparison needs (dig, swaks, GNU time) when it is missing,
-# picks the command that takes --batch (mxdoctor itself, or the stand-in
-# bench/batchdrv.c built against build/libmxd.a while src/main.c lacks the
-# option), then runs bench/bench.py. Results go to stdout, to
+# then runs bench/bench.py. Results go to stdout, to
 # build/bench/results.json and into help/BENCHMARKS.md (between its
 # bench:begin/bench:end markers). Loopback only; takes about 15 minutes, most of
 # it the 1,000 sequential single runs (BENCH_SEQ=100 samples fewer).
@@ -34,16 +32,7 @@ fi
 mkdir -p build/bench
 cp ./mxdoctor build/bench/mxdoctor
 MXD_BIN="$root/build/bench/mxdoctor"
-if "$MXD_BIN" --help 2>/dev/null | grep -q -- '--batch'; then
-  MXD_BATCH_CMD="$MXD_BIN"
-else
-  libs="$(pkg-config --libs ncursesw libcares libidn2 openssl)"
-  if pkg-config --exists libpsl 2>/dev/null; then libs="$libs $(pkg-config --libs libpsl)"; fi
-  # shellcheck disable=SC2086
-  cc -std=c11 -O2 -g $(pkg-config --cflags ncursesw libcares libidn2 openssl) -Iinclude \
-    bench/batchdrv.c build/libmxd.a $libs -lunistring -o build/bench/batchdrv
-  MXD_BATCH_CMD="$root/build/bench/batchdrv"
-fi
+MXD_BATCH_CMD="$MXD_BIN"
 MXDOCTOR_HELP="${MXDOCTOR_HELP:-$root/help}"
 export MXD_BIN MXD_BATCH_CMD MXDOCTOR_HELP
 exec python3 bench/bench.py
