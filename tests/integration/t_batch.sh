@@ -2,29 +2,12 @@
 # --batch: many domains on one loop, JSON Lines in input order, bad lines
 # reported and skipped, the worst exit status, and SIGINT midway writing every
 # report that had finished. Against a --lab-serve of a scenario made here.
-#
-# Until src/main.c has --batch, the same call runs through bench/batchdrv.c,
-# built against the library next to $MXD_BIN.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip "python3 is needed to read JSON"
 
 # ---- the batch command --------------------------------------------------------
-if [ -n "${MXD_BATCH_BIN:-}" ]; then
-  BATCH=$MXD_BATCH_BIN   # e.g. a driver built with sanitizers
-elif "$MXD_BIN" --help 2>/dev/null | grep -q -- '--batch'; then
-  BATCH="$MXD_BIN"
-else
-  bindir=$(dirname "$MXD_BIN")
-  case $bindir in .|./) libdir=build ;; *) libdir=$bindir ;; esac
-  [ -f "$libdir/libmxd.a" ] || skip "no --batch in $MXD_BIN and no $libdir/libmxd.a for the driver"
-  cc=cc; san=""
-  case $libdir in *asan*) cc=clang; san="-fsanitize=address,undefined" ;; esac
-  pk=$(pkg-config --cflags --libs ncursesw libcares libidn2 openssl libpsl) || skip "pkg-config"
-  # shellcheck disable=SC2086
-  $cc -std=c11 -O1 -g $san -Iinclude bench/batchdrv.c "$libdir/libmxd.a" $pk -lunistring \
-    -o "$TMPD/batchdrv" 2>"$TMPD/cc.err" || fail "driver: $(cat "$TMPD/cc.err")"
-  BATCH="$TMPD/batchdrv"
-fi
+BATCH=${MXD_BATCH_BIN:-$MXD_BIN}
+"$BATCH" --help 2>/dev/null | grep -q -- '--batch' || fail "$BATCH --help does not list --batch"
 export MXDOCTOR_HELP="${MXDOCTOR_HELP:-$(pwd)/help}"
 
 # ---- the lab ------------------------------------------------------------------
