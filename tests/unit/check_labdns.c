@@ -1190,8 +1190,11 @@ static void zone_put(mxd_scn_zone *z, mxd_rr r)
 
 static void zone_done(mxd_scn_zone *zs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < zs[i].nrrs; k++)
+            mxd_rr_clear(&zs[i].rrs[k]);
         free(zs[i].rrs);
+    }
 }
 
 /* Asks AUTH1 and checks the rcode, the answer count and, for a negative
@@ -1406,6 +1409,7 @@ static void hold(lab *l, const char *name, uint32_t ttl)
 {
     mxd_rr r = mx(name, 10, "held.lab.test");
     ck_assert_int_eq(mxd_labdns_resolver_preload(l->res, name, MXD_T_MX, &r, 1, ttl), 0);
+    mxd_rr_clear(&r); /* the resolver keeps its own copy */
 }
 
 /* A full cache (4096 entries) makes room by dropping the entry closest to
