@@ -740,9 +740,10 @@ int mxd_diagnose(mxd_loop *loop, const mxd_options *opts, const mxd_input *in,
     mxd_engine_start(e, in, out, NULL, NULL);
     /* The engine's own bound timer ends the run; the deadline here is a backstop
      * (the bound moves later when probes wait for a slot). */
-    while (!mxd_loop_run_until(loop, engine_is_done, e, e->bound_deadline + 2000) &&
-           mxd_now_ms() < e->bound_deadline + 2000)
-        ;
+    uint64_t until;
+    do
+        until = e->bound_deadline + 2000;
+    while (!mxd_loop_run_until(loop, engine_is_done, e, until) && e->bound_deadline + 2000 > until);
     mxd_engine_free(e);
     return 0;
 }
