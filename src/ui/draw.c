@@ -128,6 +128,23 @@ int draw_text(const mxd_ui *u, int y, int x, const char *s, int maxw, ui_style s
     return used;
 }
 
+int draw_lineedit(const mxd_ui *u, int y, int x, int w, const mxd_lineedit *le, ui_style fill,
+                  ui_style text)
+{
+    draw_fill(u, y, x, w, fill);
+    size_t first;
+    int ccol;
+    mxd_le_view(le, w, &first, &ccol);
+    mxd_lineedit view = *le; /* the visible part, as UTF-8 */
+    view.buf = le->buf ? le->buf + first : NULL;
+    view.len = le->len - first;
+    char *t = mxd_le_text(&view);
+    if (t)
+        draw_text(u, y, x, t, w, text);
+    free(t);
+    return ccol;
+}
+
 void draw_fill(const mxd_ui *u, int y, int x, int n, ui_style st)
 {
     if (y < 0 || y >= LINES)

@@ -110,17 +110,7 @@ static void export_draw(mxd_ui *u, ui_screen *s)
     draw_text(u, cy + 1, cx, ui_t(u, T_EXPORT_FILE), iw, ST_BOLD);
     /* the file name field */
     int fy = cy + 2;
-    draw_fill(u, fy, cx, iw, ST_FIELD);
-    size_t first;
-    int ccol;
-    mxd_le_view(&e->name, iw, &first, &ccol);
-    mxd_lineedit view = e->name;
-    view.buf = e->name.buf ? e->name.buf + first : NULL;
-    view.len = e->name.len - first;
-    char *t = mxd_le_text(&view);
-    if (t)
-        draw_text(u, fy, cx, t, iw, ST_FIELD);
-    free(t);
+    int ccol = draw_lineedit(u, fy, cx, iw, &e->name, ST_FIELD, ST_FIELD);
     draw_doc(u, &msg, 0, fy + 1, cx, h - 5, iw);
     doc_free(&msg);
     draw_text(u, y + h - 2, cx, ui_t(u, T_EXPORT_KEYS), iw, ST_DIM);

@@ -66,23 +66,11 @@ static void build(const mxd_ui *u, int width, ui_doc *d, size_t *field_line)
 
 static void draw_field(mxd_ui *u, int y, int x, int w)
 {
-    const mxd_lineedit *le = &u->field;
-    draw_fill(u, y, x, w, u->focus_field ? ST_FIELD : ST_NORMAL);
+    int ccol = draw_lineedit(u, y, x, w, &u->field, u->focus_field ? ST_FIELD : ST_NORMAL,
+                             u->focus_field ? ST_FIELD : ST_BOLD);
     if (!u->focus_field) {
         draw_text(u, y, x - 1, "[", 1, ST_DIM);
         draw_text(u, y, x + w, "]", 1, ST_DIM);
-    }
-    size_t first;
-    int ccol;
-    mxd_le_view(le, w, &first, &ccol);
-    /* the visible part, as UTF-8 */
-    mxd_lineedit view = *le;
-    view.buf = le->buf ? le->buf + first : NULL;
-    view.len = le->len - first;
-    char *t = mxd_le_text(&view);
-    if (t) {
-        draw_text(u, y, x, t, w, u->focus_field ? ST_FIELD : ST_BOLD);
-        free(t);
     }
     if (u->focus_field) {
         u->cur_y = y;

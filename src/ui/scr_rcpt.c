@@ -86,17 +86,7 @@ static void rcpt_draw(mxd_ui *u, ui_screen *s)
     draw_doc(u, &q, 0, cy, cx, h - 5, iw);
     int fy = cy + (int)q.n + 1;
     doc_free(&q);
-    draw_fill(u, fy, cx, iw, ST_FIELD);
-    size_t first;
-    int ccol;
-    mxd_le_view(&st->addr, iw, &first, &ccol);
-    mxd_lineedit view = st->addr;
-    view.buf = st->addr.buf ? st->addr.buf + first : NULL;
-    view.len = st->addr.len - first;
-    char *t = mxd_le_text(&view);
-    if (t)
-        draw_text(u, fy, cx, t, iw, ST_FIELD);
-    free(t);
+    int ccol = draw_lineedit(u, fy, cx, iw, &st->addr, ST_FIELD, ST_FIELD);
     const char *keys = ui_t(u, st->editing ? T_RCPT_EDIT_KEYS : T_RCPT_KEYS);
     draw_text(u, y + h - 2, cx, keys, iw, ST_DIM);
     if (st->editing) {

@@ -328,6 +328,11 @@ int draw_doc(const mxd_ui *u, const ui_doc *d, int from, int y, int x, int rows,
 /* UTF-8 text at y,x clipped to maxw columns; returns columns used. */
 int draw_text(const mxd_ui *u, int y, int x, const char *s, int maxw, ui_style st);
 void draw_fill(const mxd_ui *u, int y, int x, int n, ui_style st);
+/* A one-line edit field w columns wide at y,x: filled with `fill`, the part of
+ * le that fits around its cursor drawn in `text`. Returns the cursor's column
+ * within the field (le is borrowed). */
+int draw_lineedit(const mxd_ui *u, int y, int x, int w, const mxd_lineedit *le, ui_style fill,
+                  ui_style text);
 /* A framed box over the page; returns the inner area. */
 void draw_box(const mxd_ui *u, int y, int x, int h, int w, const char *title, ui_style title_st);
 /* A scrollable document in a box covering the body: clamps s->scroll, shows a
