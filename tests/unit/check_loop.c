@@ -11,11 +11,13 @@ START_TEST(timers_fire_in_due_order_and_cancel)
 {
     mxd_loop *l = mxd_loop_new();
     norder = 0;
+    /* Before the timers are set: a timer is due 30 ms after it was set, which
+     * a clock read after setting it could see as 29. */
+    uint64_t t0 = mxd_now_ms();
     mxd_loop_timer(l, 30, rec, (void *)3);
     mxd_loop_timer(l, 10, rec, (void *)1);
     uint64_t id = mxd_loop_timer(l, 20, rec, (void *)2);
     mxd_loop_cancel(l, id);
-    uint64_t t0 = mxd_now_ms();
     while (norder < 2 && mxd_now_ms() - t0 < 2000)
         mxd_loop_run_once(l, 100);
     ck_assert_int_eq(norder, 2);
